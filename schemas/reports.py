@@ -1,0 +1,53 @@
+"""`framegate.quality` and `framegate.relabel`: what framegate finds per frame."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from schemas.base import Part, Identifier, Message, Timestamp
+from schemas.checks import Check, Severity
+from schemas.frames import FrameImage
+from schemas.predictions import Prediction
+
+
+class Issue(Part):
+    """One check that fired: ``score`` in [0, 1] (1 = certainly bad) against ``threshold``."""
+
+    check: Check
+    score: Annotated[float, Field(ge=0.0, le=1.0)]
+    threshold: float
+    severity: Severity
+    detail: str
+
+
+class QualityReport(Message):
+    """One report per frame: every metric measured and every issue found."""
+
+    frame_id: Identifier
+    camera_id: Identifier
+    captured_at: Timestamp
+    processed_at: datetime
+    width: int
+    height: int
+    metrics: dict[str, float]
+    issues: list[Issue] = Field(default_factory=list)
+
+
+class RelabelRequest(Message):
+    """A frame a person (or a relabeling service) should look at, and why.
+
+    ``request_id`` is derived from the frame alone, so a redelivered frame yields the same id
+    and consumers can de-duplicate.
+    """
+
+    request_id: Identifier
+    frame_id: Identifier
+    camera_id: Identifier
+    captured_at: Timestamp
+    image: FrameImage
+    reasons: list[Issue]
+    priority: Annotated[float, Field(ge=0.0, le=1.0)]
+    prediction: Prediction | None = None

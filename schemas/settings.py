@@ -1,0 +1,60 @@
+"""framegate's settings: environment variables prefixed ``FRAMEGATE_``, every one with a default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TOPIC_NAMES = ("frames", "predictions", "quality", "relabel", "alerts", "deadletter")
+
+
+class Settings(BaseSettings):
+    """Read once at start-up. ``FRAMEGATE_BOOTSTRAP_SERVERS`` unset means the embedded broker."""
+
+    model_config = SettingsConfigDict(env_prefix="FRAMEGATE_", frozen=True, extra="ignore")
+
+    # Kafka
+    bootstrap_servers: str | None = Field(
+        default=None, description="Kafka bootstrap servers; unset: use or start the embedded broker"
+    )
+    embedded_port: int = Field(default=9092, description="port of the embedded broker")
+    topic_prefix: str = "framegate."
+    partitions: int = Field(default=4, ge=1)
+    replication_factor: int = Field(default=1, ge=1)
+    consumer_group: str = "framegate"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    max_message_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024, description="largest frame message produced or fetched"
+    )
+
+    # input safety
+    max_pixels: int = Field(default=40_000_000, ge=1, description="decompression-bomb limit")
+    uri_schemes: tuple[str, ...] = Field(
+        default=("file",), description="URI schemes frames may reference; only file:// is built in"
+    )
+    file_root: Path | None = Field(
+        default=None, description="file:// URIs must resolve inside this folder; unset: none allowed"
+    )
+    deadletter_payload_bytes: int = Field(default=64 * 1024, ge=0)
+
+    # worker
+    data_dir: Path = Path("framegate-data")
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    web_token: SecretStr | None = None
+    policy_file: Path | None = None
+    decode_threads: int = Field(default=2, ge=1)
+
+    def topic(self, name: str) -> str:
+        if name not in TOPIC_NAMES:
+            raise ValueError(f"unknown topic {name!r}; known: {', '.join(TOPIC_NAMES)}")
+        return f"{self.topic_prefix}{name}"
