@@ -21,6 +21,9 @@ class Settings(BaseSettings):
         default=None, description="Kafka bootstrap servers; unset: use or start the embedded broker"
     )
     embedded_port: int = Field(default=9092, description="port of the embedded broker")
+    broker_flavor: Literal["auto", "kafka", "tansu"] = Field(
+        default="auto", description="auto: Tansu when bootstrap_servers is unset, Kafka otherwise"
+    )
     topic_prefix: str = "framegate."
     partitions: int = Field(default=4, ge=1)
     replication_factor: int = Field(default=1, ge=1)
@@ -53,6 +56,8 @@ class Settings(BaseSettings):
     web_token: SecretStr | None = None
     policy_file: Path | None = None
     decode_threads: int = Field(default=2, ge=1)
+    batch_size: int = Field(default=32, ge=1, description="frames per batch (stream.take)")
+    batch_within_s: float = Field(default=0.05, gt=0, description="longest wait to fill a batch")
 
     def topic(self, name: str) -> str:
         if name not in TOPIC_NAMES:

@@ -1,0 +1,166 @@
+"""The `framegate` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import click
+
+from schemas.settings import TOPIC_NAMES, Settings
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@contextmanager
+def broker_for(settings: Settings) -> Iterator[Settings]:
+    """Settings pointing at a broker: the configured one, a running embedded one, or a new one."""
+    from streams.broker import EmbeddedBroker, port_open
+    from streams.config import EMBEDDED_HOST
+
+    if settings.bootstrap_servers or port_open(EMBEDDED_HOST, settings.embedded_port):
+        yield settings
+        return
+    click.echo(f"starting the embedded broker on {EMBEDDED_HOST}:{settings.embedded_port}", err=True)
+    with EmbeddedBroker(settings.embedded_port, host=EMBEDDED_HOST):
+        yield settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """framegate: a streaming quality gate for computer-vision camera fleets.
+
+    Settings come from FRAMEGATE_* environment variables; with FRAMEGATE_BOOTSTRAP_SERVERS
+    unset, commands use (or start) the embedded broker on 127.0.0.1:9092.
+    """
+
+
+@main.command()
+@click.option("--port", type=int, envvar="FRAMEGATE_EMBEDDED_PORT", default=9092, show_default=True,
+              help="Port to listen on (127.0.0.1 only).")
+def broker(port: int) -> None:
+    """Run the embedded Kafka-compatible broker (Tansu, memory only) until Ctrl-C."""
+    from streams.broker import EmbeddedBroker
+
+    with EmbeddedBroker(port) as running:
+        click.echo(f"broker listening on {running.bootstrap_servers} (memory only); Ctrl-C stops it")
+        try:
+            running.wait()
+        except KeyboardInterrupt:
+            pass
+
+
+@main.command()
+@click.option("--loglevel", "-l", default="info", show_default=True, envvar="FRAMEGATE_LOGLEVEL",
+              help="Log level of the worker.")
+def worker(loglevel: str) -> None:
+    """Run a Faust worker: check frames, score them, watch drift, publish what it finds."""
+    settings = _settings()
+    with broker_for(settings):
+        from streams.admin import ensure_topics
+
+        asyncio.run(ensure_topics(settings))
+        from streams.worker import run_worker
+
+        run_worker(loglevel)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option("--camera", default="cam-1", show_default=True, help="camera_id of the frames.")
+@click.option("--fps", default=0.0, show_default=True,
+              help="Frames per second to publish at; 0 publishes as fast as possible.")
+@click.option("--loop", "loops", default=1, show_default=True, help="Times to replay the input.")
+def replay(paths: tuple[Path, ...], camera: str, fps: float, loops: int) -> None:
+    """Publish image files, folders of images, or video files as one camera's frames."""
+    from tqdm import tqdm
+
+    from streams.producer import count_frames, expand, replay as publish
+
+    settings = _settings()
+    files = expand(list(paths))
+    total = count_frames(files) * loops
+
+    async def run() -> None:
+        started = time.monotonic()
+        with tqdm(total=total, unit="frame", desc=f"replay {camera}") as bar:
+            for loop_index in range(loops):
+                async for index in publish(files, settings, camera_id=camera, fps=fps,
+                                           start_index=bar.n):
+                    bar.update(1)
+                    if fps > 0:
+                        await asyncio.sleep(max(0.0, started + (index + 1) / fps - time.monotonic()))
+
+    with broker_for(settings):
+        asyncio.run(run())
+
+
+@main.command()
+@click.argument("topic", type=click.Choice(TOPIC_NAMES, case_sensitive=False))
+@click.option("--from-beginning/--latest", default=True, show_default=True,
+              help="Start at the oldest message, or only show new ones.")
+@click.option("--follow/--no-follow", "-f", default=False, show_default=True,
+              help="Keep waiting for new messages.")
+@click.option("--camera", help="Only this camera.")
+@click.option("--check", help="Only messages with this check (quality, relabel).")
+@click.option("--severity", type=click.Choice(["info", "warning", "critical"]),
+              help="Only messages at or above this severity.")
+@click.option("--json", "as_json", is_flag=True, help="Print raw JSON, one message a line.")
+@click.option("--limit", type=int, default=0, help="Stop after this many messages (0: no limit).")
+def tail(topic: str, from_beginning: bool, follow: bool, camera: str | None, check: str | None,
+         severity: str | None, as_json: bool, limit: int) -> None:
+    """Pretty-print a framegate topic: frames, predictions, quality, relabel, alerts, deadletter."""
+    from streams.tail import Filters, tail_topic
+
+    settings = _settings()
+    filters = Filters(camera=camera, check=check, severity=severity)
+    try:
+        asyncio.run(tail_topic(settings, topic, filters, from_beginning=from_beginning,
+                               follow=follow, as_json=as_json, limit=limit))
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder to write one <message>.schema.json per message; default: print all.")
+def schema(out: Path | None) -> None:
+    """Write the JSON Schema of every message framegate reads or writes."""
+    from schemas.jsonschema import all_schemas
+
+    documents = all_schemas()
+    if out is None:
+        click.echo(json.dumps(documents, indent=2))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name, document in documents.items():
+        (out / f"{name}.schema.json").write_text(json.dumps(document, indent=2) + "\n")
+    click.echo(f"wrote {len(documents)} schemas to {out}")
+
+
+@main.command()
+@click.option("--duration", type=float, default=60.0, show_default=True,
+              help="Seconds to run before summarising; Ctrl-C ends it sooner.")
+@click.option("--cameras", type=int, default=4, show_default=True, help="Simulated cameras (>= 3).")
+@click.option("--fps", type=float, default=5.0, show_default=True, help="Frames per second per camera.")
+def demo(duration: float, cameras: int, fps: float) -> None:
+    """Broker, worker and a simulated camera fleet on real images with faults; then a summary."""
+    from streams.demo import run_demo
+
+    if cameras < 3:
+        raise click.BadParameter("the demo needs at least 3 cameras", param_hint="--cameras")
+    sys.exit(run_demo(_settings(), duration=duration, cameras=cameras, fps=fps))
+
+
+if __name__ == "__main__":
+    main()

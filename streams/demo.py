@@ -1,0 +1,172 @@
+"""`framegate demo`: broker, worker and a simulated fleet in one command, then a summary."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+from aiokafka import AIOKafkaConsumer
+from tqdm import tqdm
+
+from schemas.settings import Settings
+from streams.config import bootstrap_servers, kafka_client_options
+from streams.fleet import fleet
+from streams.producer import encode_jpeg, frame_message, producer
+
+OUTPUTS = ("quality", "relabel", "deadletter", "alerts")
+BAD_INPUTS = [
+    (b"cam-1", b"{not json"),
+    (b"cam-2", json.dumps({"schema_version": 1, "frame_id": "cam-2:bad", "camera_id": "cam-2",
+                           "captured_at": "2026-01-01T00:00:00Z",
+                           "image": {"encoding": "jpeg", "data": "%%%not-base64%%%"}}).encode()),
+    (b"cam-3", json.dumps({"schema_version": 9, "frame_id": "x", "camera_id": "cam-3"}).encode()),
+]
+
+
+def start_worker(settings: Settings, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "FRAMEGATE_BOOTSTRAP_SERVERS": bootstrap_servers(settings)}
+    if settings.bootstrap_servers is None:
+        env["FRAMEGATE_BROKER_FLAVOR"] = "tansu"
+    return subprocess.Popen([sys.executable, "-m", "streams.cli", "worker"], env=env,
+                            stdout=open(log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+
+
+def wait_ready(process: subprocess.Popen, log: Path, timeout: float = 90.0) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise click.ClickException(f"the worker exited; its log:\n{log.read_text()[-3000:]}")
+        if "Ready" in log.read_text(errors="replace"):
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise click.ClickException(f"the worker was not ready in {timeout:.0f} s; see {log}")
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.frames: Counter[str] = Counter()
+        self.flagged: Counter[str] = Counter()
+        self.checks: dict[str, Counter[str]] = defaultdict(Counter)
+        self.relabel: Counter[str] = Counter()
+        self.deadletter: Counter[str] = Counter()
+        self.alerts: list[dict] = []
+
+    def add(self, topic: str, message: dict) -> None:
+        camera = message.get("camera_id") or "fleet"
+        if topic == "quality":
+            self.frames[camera] += 1
+            if message["issues"]:
+                self.flagged[camera] += 1
+            for issue in message["issues"]:
+                self.checks[camera][issue["check"]] += 1
+        elif topic == "relabel":
+            self.relabel[camera] += 1
+        elif topic == "deadletter":
+            self.deadletter[message["reason"]] += 1
+        elif topic == "alerts":
+            self.alerts.append(message)
+
+    def summary(self) -> str:
+        lines = [f"{'camera':<8} {'frames':>6} {'flagged':>7} {'relabel':>7}  checks"]
+        for camera in sorted(self.frames):
+            checks = ", ".join(f"{c} {n}" for c, n in self.checks[camera].most_common()) or "-"
+            lines.append(f"{camera:<8} {self.frames[camera]:>6} {self.flagged[camera]:>7} "
+                         f"{self.relabel[camera]:>7}  {checks}")
+        dead = ", ".join(f"{r} {n}" for r, n in self.deadletter.items()) or "none"
+        lines.append(f"dead letters: {dead}")
+        lines.append(f"alerts: {len(self.alerts)}")
+        for alert in self.alerts[:10]:
+            lines.append(f"  {alert['status']} {alert['kind']} {alert.get('camera_id') or 'fleet'}"
+                         f" {alert['metric']} ({alert['detector']}) {alert.get('detail', '')}")
+        return "\n".join(lines)
+
+
+async def _collect(settings: Settings, tally: Tally, stop: asyncio.Event, bar: tqdm) -> None:
+    consumer = AIOKafkaConsumer(
+        *(settings.topic(t) for t in OUTPUTS), bootstrap_servers=bootstrap_servers(settings),
+        auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
+        max_partition_fetch_bytes=settings.max_message_bytes, **kafka_client_options(settings))
+    names = {settings.topic(t): t for t in OUTPUTS}
+    await consumer.start()
+    try:
+        while not stop.is_set():
+            for tp, records in (await consumer.getmany(timeout_ms=300)).items():
+                for record in records:
+                    tally.add(names[tp.topic], json.loads(record.value))
+            bar.set_postfix(reports=sum(tally.frames.values()), flagged=sum(tally.flagged.values()),
+                            dead=sum(tally.deadletter.values()), alerts=len(tally.alerts))
+    finally:
+        await consumer.stop()
+
+
+async def _simulate(settings: Settings, *, duration: float, cameras: int, fps: float,
+                    tally: Tally) -> None:
+    total = int(duration * fps)
+    simulated = fleet(cameras, frames_per_camera=total)
+    streams = [camera.stream() for camera in simulated]
+    stop = asyncio.Event()
+    start = datetime.now(tz=UTC)
+    bar = tqdm(total=total * cameras, unit="frame", desc="fleet")
+    collector = asyncio.create_task(_collect(settings, tally, stop, bar))
+    topic = settings.topic("frames")
+    began = time.monotonic()
+    try:
+        async with producer(settings) as client:
+            for key, value in BAD_INPUTS:
+                await client.send(topic, key=key, value=value)
+            for step in range(total):
+                for camera, stream in zip(simulated, streams, strict=True):
+                    index, frame, fault = next(stream)
+                    value = frame_message(
+                        camera.camera_id, index, encode_jpeg(frame),
+                        captured_at=start + timedelta(seconds=index / fps),
+                        metadata={"scene": camera.scene, "injected": fault} if fault else None)
+                    await client.send(topic, key=camera.camera_id.encode(), value=value)
+                    bar.update(1)
+                await asyncio.sleep(max(0.0, began + (step + 1) / fps - time.monotonic()))
+        expected = total * cameras
+        deadline = time.monotonic() + 30
+        while sum(tally.frames.values()) < expected and time.monotonic() < deadline:
+            await asyncio.sleep(0.3)
+    finally:
+        stop.set()
+        await collector
+        bar.close()
+
+
+def run_demo(settings: Settings, *, duration: float, cameras: int, fps: float) -> int:
+    from streams.admin import ensure_topics
+    from streams.cli import broker_for
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    log = settings.data_dir / "demo-worker.log"
+    tally = Tally()
+    with broker_for(settings):
+        asyncio.run(ensure_topics(settings))
+        worker = start_worker(settings, log)
+        try:
+            ready = wait_ready(worker, log)
+            click.echo(f"worker ready in {ready:.1f} s (log: {log}); "
+                       f"{cameras} cameras at {fps:g} frames/s for {duration:g} s")
+            try:
+                asyncio.run(_simulate(settings, duration=duration, cameras=cameras, fps=fps,
+                                      tally=tally))
+            except KeyboardInterrupt:
+                click.echo("\ninterrupted; summarising what arrived")
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    click.echo(tally.summary())
+    return 0

@@ -1,0 +1,132 @@
+"""A simulated camera fleet on real images, with faults switched on and off, for the demo.
+
+Each camera watches one real scene (the photos shipped with scikit-image and scikit-learn,
+or OpenCV's ``vtest.avi`` street footage when Debian's ``opencv-doc`` is installed) with
+sensor noise and flicker, so consecutive frames differ the way a fixed camera's do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+SIZE = (640, 480)
+
+Fault = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+
+
+def _dark(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return (img.astype(np.float32) * 0.12).astype(np.uint8)
+
+
+def _blur(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return cv2.GaussianBlur(img, (0, 0), 6)
+
+
+def _noise(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    noisy = img.astype(np.float32) + rng.normal(0, 40, img.shape)
+    return np.clip(noisy, 0, 255).astype(np.uint8)
+
+
+def _obstructed(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    out = img.copy()
+    h, w = out.shape[:2]
+    out[: int(h * 0.7), : int(w * 0.6)] = (30, 28, 25)
+    return out
+
+
+def _bright(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return np.clip(img.astype(np.float32) * 2.6 + 60, 0, 255).astype(np.uint8)
+
+
+FAULTS: dict[str, Fault] = {
+    "dark": _dark, "blur": _blur, "noise": _noise, "obstruction": _obstructed, "glare": _bright,
+}
+
+
+def scenes() -> list[tuple[str, list[np.ndarray]]]:
+    """(name, frames) of real footage: a video when present, and the shipped photos."""
+    from skimage import data
+    from sklearn.datasets import load_sample_images
+
+    found: list[tuple[str, list[np.ndarray]]] = []
+    if VTEST.exists():
+        capture = cv2.VideoCapture(str(VTEST))
+        frames = []
+        while len(frames) < 400:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frames.append(cv2.resize(frame, SIZE, interpolation=cv2.INTER_AREA))
+        capture.release()
+        if frames:
+            found.append(("vtest.avi", frames))
+    for name in ("astronaut", "coffee", "chelsea", "rocket"):
+        rgb = getattr(data, name)()
+        found.append((name, [cv2.resize(rgb[..., ::-1], SIZE, interpolation=cv2.INTER_AREA)]))
+    for name, rgb in zip(("china", "flower"), load_sample_images().images, strict=True):
+        found.append((name, [cv2.resize(rgb[..., ::-1], SIZE, interpolation=cv2.INTER_AREA)]))
+    return found
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A fault on one camera from frame ``start`` for ``length`` frames."""
+
+    fault: str
+    start: int
+    length: int
+
+    def covers(self, index: int) -> bool:
+        return self.start <= index < self.start + self.length
+
+
+@dataclass
+class SimulatedCamera:
+    camera_id: str
+    scene: str
+    frames: list[np.ndarray]
+    episodes: list[Episode]
+    seed: int
+
+    def stream(self) -> Iterator[tuple[int, np.ndarray, str | None]]:
+        """(index, BGR frame, fault or None), forever; ``frozen`` repeats one frame's pixels."""
+        rng = np.random.default_rng(self.seed)
+        index = 0
+        frozen: np.ndarray | None = None
+        while True:
+            episode = next((e for e in self.episodes if e.covers(index)), None)
+            base = self.frames[index % len(self.frames)].astype(np.float32)
+            gain = 1.0 + rng.normal(0, 0.01)
+            frame = np.clip(base * gain + rng.normal(0, 2.0, base.shape), 0, 255).astype(np.uint8)
+            fault = episode.fault if episode else None
+            if fault == "frozen":
+                frozen = frame if frozen is None else frozen
+                frame = frozen
+            else:
+                frozen = None
+                if fault:
+                    frame = FAULTS[fault](frame, rng)
+            yield index, frame, fault
+            index += 1
+
+
+def fleet(cameras: int, *, frames_per_camera: int, seed: int = 7) -> list[SimulatedCamera]:
+    """Cameras over the real scenes; all but the first get one fault episode each."""
+    available = scenes()
+    kinds = ["dark", "blur", "frozen", "obstruction", "noise", "glare"]
+    out: list[SimulatedCamera] = []
+    for number in range(cameras):
+        name, frames = available[number % len(available)]
+        episodes = []
+        if number > 0:
+            kind = kinds[(number - 1) % len(kinds)]
+            start = max(20, frames_per_camera // 3)
+            episodes.append(Episode(kind, start, max(5, frames_per_camera // 6)))
+        out.append(SimulatedCamera(f"cam-{number + 1}", name, frames, episodes, seed + number))
+    return out

@@ -1,0 +1,120 @@
+"""Publishing frames from files, folders and videos, for `framegate replay` and the demo."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from aiokafka import AIOKafkaProducer
+
+from schemas.settings import Settings
+from streams.config import bootstrap_servers, kafka_client_options
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg"}
+ENCODINGS = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".bmp": "bmp", ".webp": "webp",
+             ".tif": "tiff", ".tiff": "tiff"}
+
+
+def producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers(settings),
+        max_request_size=settings.max_message_bytes,
+        acks="all",
+        linger_ms=5,
+        **kafka_client_options(settings),
+        **overrides,
+    )
+
+
+def encode_jpeg(bgr: np.ndarray, quality: int = 90) -> bytes:
+    ok, buffer = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("OpenCV could not encode the frame as JPEG")
+    return buffer.tobytes()
+
+
+def frame_message(
+    camera_id: str, index: int, data: bytes, *, encoding: str = "jpeg",
+    captured_at: datetime, annotations: list[dict] | None = None,
+    metadata: dict | None = None,
+) -> bytes:
+    document: dict[str, Any] = {
+        "schema_version": 1,
+        "frame_id": f"{camera_id}:{index:06d}",
+        "camera_id": camera_id,
+        "captured_at": captured_at.isoformat().replace("+00:00", "Z"),
+        "image": {"encoding": encoding, "data": base64.b64encode(data).decode("ascii")},
+    }
+    if annotations:
+        document["annotations"] = annotations
+    if metadata:
+        document["metadata"] = metadata
+    return json.dumps(document).encode()
+
+
+def count_frames(paths: list[Path]) -> int:
+    total = 0
+    for path in paths:
+        if path.suffix.lower() in VIDEO_SUFFIXES:
+            capture = cv2.VideoCapture(str(path))
+            total += max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT)))
+            capture.release()
+        else:
+            total += 1
+    return total
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files as given; folders become their images and videos in name order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*")
+                            if p.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES)
+        elif path.exists():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"{path} does not exist")
+    return found
+
+
+def encoded_frames(paths: list[Path]) -> Iterator[tuple[bytes, str]]:
+    """(encoded bytes, encoding) for every image file and every frame of every video."""
+    for path in paths:
+        suffix = path.suffix.lower()
+        if suffix in VIDEO_SUFFIXES:
+            capture = cv2.VideoCapture(str(path))
+            try:
+                while True:
+                    ok, bgr = capture.read()
+                    if not ok:
+                        break
+                    yield encode_jpeg(bgr), "jpeg"
+            finally:
+                capture.release()
+        else:
+            yield path.read_bytes(), ENCODINGS.get(suffix, "jpeg")
+
+
+async def replay(
+    paths: list[Path], settings: Settings, *, camera_id: str, fps: float, start_index: int = 0,
+) -> AsyncIterator[int]:
+    """Publish the frames of ``paths`` as ``camera_id``; yields after each frame is sent."""
+    topic = settings.topic("frames")
+    start = datetime.now(tz=UTC)
+    step = timedelta(seconds=1.0 / fps) if fps > 0 else timedelta(seconds=0.04)
+    async with producer(settings) as client:
+        for offset, (data, encoding) in enumerate(encoded_frames(paths)):
+            index = start_index + offset
+            value = frame_message(camera_id, index, data, encoding=encoding,
+                                  captured_at=start + offset * step)
+            await client.send(topic, value=value, key=camera_id.encode())
+            yield index
+        await client.flush()

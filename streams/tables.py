@@ -1,0 +1,43 @@
+"""Per-camera state in Faust tables, with changelogs: a replaced worker recovers it.
+
+Values are plain JSON documents written by each detector's ``state()``; nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import faust
+from faust.streams import _current_event
+
+from streams.app import app, settings
+
+
+def _table(name: str, help: str) -> faust.Table:  # noqa: A002 - Faust's own keyword
+    return app.Table(
+        name,
+        default=None,
+        key_type=str,
+        value_type=Any,
+        key_serializer="json",
+        value_serializer="json",
+        partitions=settings.partitions,
+        help=help,
+    )
+
+
+camera_state = _table("camera-state", "Image and sequence baselines, hashes and references per camera.")
+
+
+def put(table: faust.Table, key: str, value: Any, event: faust.types.EventT) -> None:
+    """``table[key] = value``, with the changelog written to ``event``'s partition.
+
+    Faust picks the changelog partition from the *current* event; inside a batch from
+    ``take_events`` that is the batch's last event, which may be another camera's partition.
+    """
+    token = _current_event.set(weakref.ref(event))
+    try:
+        table[key] = value
+    finally:
+        _current_event.reset(token)

@@ -1,0 +1,62 @@
+"""Factories for real test images and frame messages."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+import cv2
+import numpy as np
+
+T0 = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+
+
+@cache
+def photo(name: str = "astronaut", size: tuple[int, int] = (640, 480)) -> np.ndarray:
+    """A real photo shipped with scikit-image or scikit-learn, as BGR at ``size``."""
+    if name in ("china", "flower"):
+        from sklearn.datasets import load_sample_images
+
+        rgb = dict(zip(("china", "flower"), load_sample_images().images, strict=True))[name]
+    else:
+        from skimage import data
+
+        rgb = getattr(data, name)()
+        if rgb.ndim == 2:
+            rgb = np.stack([rgb] * 3, axis=-1)
+    return cv2.resize(np.ascontiguousarray(rgb[..., :3][..., ::-1]), size,
+                      interpolation=cv2.INTER_AREA)
+
+
+def jpeg(bgr: np.ndarray, quality: int = 90) -> bytes:
+    ok, buffer = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return buffer.tobytes()
+
+
+def jittered(bgr: np.ndarray, seed: int) -> np.ndarray:
+    """The same scene a moment later: sensor noise and a little flicker."""
+    rng = np.random.default_rng(seed)
+    noisy = bgr.astype(np.float32) * (1 + rng.normal(0, 0.01)) + rng.normal(0, 2.0, bgr.shape)
+    return np.clip(noisy, 0, 255).astype(np.uint8)
+
+
+def frame_doc(camera_id: str = "cam-1", index: int = 0, data: bytes | None = None,
+              **fields: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "schema_version": 1,
+        "frame_id": f"{camera_id}:{index:06d}",
+        "camera_id": camera_id,
+        "captured_at": (T0 + timedelta(seconds=index / 5)).isoformat(),
+        "image": {"encoding": "jpeg",
+                  "data": base64.b64encode(data if data is not None else jpeg(photo())).decode()},
+    }
+    document.update(fields)
+    return document
+
+
+def frame_bytes(*args: Any, **kwargs: Any) -> bytes:
+    return json.dumps(frame_doc(*args, **kwargs)).encode()
