@@ -18,10 +18,7 @@ def _table(name: str, help: str) -> faust.Table:  # noqa: A002 - Faust's own key
     return app.Table(
         name,
         default=None,
-        key_type=str,
-        value_type=Any,
-        key_serializer="json",
-        value_serializer="json",
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
         partitions=settings.partitions,
         help=help,
     )

@@ -10,7 +10,8 @@ from __future__ import annotations
 from streams.app import app, settings
 
 
-def _topic(name: str, help: str):  # noqa: A002 - Faust's own keyword
+def _topic(name: str, description: str):
+    # Faust topics take no help text; the description documents the declaration.
     return app.topic(
         settings.topic(name),
         key_type=bytes,
@@ -19,7 +20,6 @@ def _topic(name: str, help: str):  # noqa: A002 - Faust's own keyword
         value_serializer="raw",
         partitions=settings.partitions,
         replicas=settings.replication_factor,
-        help=help,
     )
 
 

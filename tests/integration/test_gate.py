@@ -46,8 +46,10 @@ def test_frames_become_reports_and_bad_input_becomes_dead_letters(gate_factory, 
     gate = gate_factory(file_root=str(allowed))
     gate.start()
 
-    clean = [frame_bytes("cam-1", i, data=jpeg(jittered(photo("astronaut"), i))) for i in range(6)]
-    dark = frame_bytes("cam-1", 6, data=jpeg((photo("astronaut") * 0.05).astype(np.uint8)))
+    dark_pixels = (photo("astronaut") * 0.05).astype(np.uint8)
+    good = [frame_bytes("cam-1", i, data=jpeg(dark_pixels if i == 6 else
+                                               jittered(photo("astronaut"), i)))
+            for i in range(len(BAD_INPUTS) + 1)]
     outside = json.dumps(frame_doc("cam-9", 9) | {"image": {
         "encoding": "jpeg", "uri": f"file://{tmp_path}/elsewhere.jpg"}}).encode()
     by_uri = json.dumps(frame_doc("cam-2", 0) | {"image": {
@@ -55,11 +57,9 @@ def test_frames_become_reports_and_bad_input_becomes_dead_letters(gate_factory, 
     # Bad inputs are interleaved with good frames: each good frame after a bad one must still
     # come out, so a worker that died on a bad message would fail here.
     messages: list[tuple[bytes, bytes]] = []
-    for index, bad in enumerate(BAD_INPUTS.values()):
-        messages.append((b"cam-9", bad))
-        messages.append((b"cam-1", clean[index % len(clean)] if index < len(clean) else dark))
-    messages += [(b"cam-1", c) for c in clean[len(BAD_INPUTS):]]
-    messages += [(b"cam-1", dark), (b"cam-9", outside), (b"cam-2", by_uri)]
+    for bad, frame in zip([*BAD_INPUTS.values(), outside], good, strict=True):
+        messages += [(b"cam-9", bad), (b"cam-1", frame)]
+    messages.append((b"cam-2", by_uri))
     gate.publish("frames", messages)
 
     expected_reports = {json.loads(v)["frame_id"] for k, v in messages
