@@ -1,0 +1,284 @@
+"""One camera's inspector: every image, sequence and annotation check for one frame.
+
+The worker keeps one :class:`CameraInspector` per camera (its ``state()`` in a table keyed
+by ``camera_id``) and calls :meth:`CameraInspector.inspect` for each frame in order::
+
+    image = decode_for_checks(data, max_pixels=settings.max_pixels)
+    inspection = inspector.inspect(image, frame_id=f.frame_id, captured_at=ts,
+                                   annotations=f.annotations, fleet=fleet_index)
+    table[camera_id] = inspector.state()
+
+Memory per camera (default policy): the baseline ring (64 x 11 float32 = 2.8 KB), the
+hash history (64 x 40 B = 2.6 KB), two 48x36 thumbnails (3.5 KB) and 48 cell textures;
+about 9 KB of numpy arrays, and ``state()`` is about 12.5 KB of JSON (base64).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Self
+
+import numpy as np
+
+from detectors import sequence as seq
+from detectors.annotations import check_annotations
+from detectors.decode import DecodedImage, decode_image, read_size
+from detectors.hashing import FleetHashIndex, HashHistory
+from detectors.image_checks import (
+    BASELINE_METRICS, check_odd_aspect_ratio, check_odd_size, run_image_checks,
+)
+from detectors.image_metrics import GRID, THUMB_SIZE, measure
+from detectors.policy import CameraPolicy
+from detectors.sequence_baseline import RobustBaseline
+from schemas.checks import Check
+from schemas.frames import Annotation
+from schemas.reports import Issue
+
+STATE_VERSION = 1
+DECODE_REDUCE = 2
+"""JPEG DCT scaling for a 640x480 camera: the checks work on 320x240 (see image_metrics)."""
+
+_SCENE_ISSUES = {Check.DARK, Check.BRIGHT, Check.LOW_CONTRAST, Check.BLURRY,
+                 Check.LOW_INFORMATION, Check.EXPOSURE_CLIPPED}
+_EMA = 0.1  # weight of a clean frame in the reference view
+
+
+def decode_reduce_for(width: int, height: int) -> int:
+    """The largest JPEG reduction (1, 2, 4, 8) that keeps the long side >= 320 pixels."""
+    reduce = 1
+    while reduce < 8 and max(width, height) // (reduce * 2) >= 320:
+        reduce *= 2
+    return reduce
+
+
+def decode_for_checks(data: bytes, *, max_pixels: int) -> DecodedImage:
+    """Decode untrusted bytes at the resolution the checks need (reduced JPEG decoding).
+
+    Raises :class:`~schemas.errors.InvalidMessage` exactly as :func:`decode_image`.
+    """
+    width, height, _ = read_size(data, max_pixels=max_pixels)
+    return decode_image(data, max_pixels=max_pixels, reduce=decode_reduce_for(width, height))
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What one frame showed: every metric measured and the issues found."""
+
+    metrics: dict[str, float]
+    issues: list[Issue]
+
+
+def _arr(a: np.ndarray | None) -> str | None:
+    return None if a is None else base64.b64encode(a.tobytes()).decode("ascii")
+
+
+def _unarr(s: str | None, dtype: str, shape: tuple[int, ...]) -> np.ndarray | None:
+    if s is None:
+        return None
+    return np.frombuffer(base64.b64decode(s), dtype=dtype).reshape(shape).copy()
+
+
+class CameraInspector:
+    """All per-camera state (baselines, hash history, reference view) and all checks.
+
+    Parameters
+    ----------
+    policy
+        The camera's thresholds (``Policy.for_camera(camera_id)``).
+    camera_id
+        Used only to tell the fleet index which frames are this camera's own.
+    """
+
+    def __init__(self, policy: CameraPolicy, *, camera_id: str = "") -> None:
+        self.policy = policy
+        self.camera_id = camera_id
+        self._reset()
+
+    def _reset(self) -> None:
+        b = self.policy.baseline
+        self._base = RobustBaseline(BASELINE_METRICS + seq.SEQUENCE_METRICS,
+                                    window=b.window, warmup=b.warmup)
+        self._history = HashHistory(max(self.policy.exact_duplicate.history,
+                                        self.policy.near_duplicate.history))
+        self._prev_thumb: np.ndarray | None = None
+        self._prev_t: float | None = None
+        self._still_run = 0
+        self._ref_thumb: np.ndarray | None = None
+        self._ref_cells: np.ndarray | None = None
+        self._ref_age = 0
+        self._usual_size: tuple[int, int] | None = None
+        self._flagged = 0
+
+    def inspect(self, image: DecodedImage, *, frame_id: str, captured_at: float,
+                annotations: Sequence[Annotation] = (),
+                fleet: FleetHashIndex | None = None) -> Inspection:
+        """Run every check on one frame (in capture order) and update the camera's state.
+
+        Parameters
+        ----------
+        image
+            Decoded pixels, ideally from :func:`decode_for_checks`.
+        frame_id
+            Used in details and in the fleet index.
+        captured_at
+            Epoch seconds, for ``dropped_frames``.
+        annotations
+            Ground-truth boxes, in the camera's pixel coordinates.
+        fleet
+            Optional :class:`~detectors.hashing.FleetHashIndex`: queried for copies from
+            other cameras, then given this frame.
+        """
+        p = self.policy
+        m = measure(image.bgr)
+        metrics = dict(m.metrics)
+        issues = run_image_checks(metrics, self._base, p)
+        scene_bad = any(i.check in _SCENE_ISSUES for i in issues)
+        for issue in (check_odd_size(image.width, image.height, self._usual_size, p),
+                      check_odd_aspect_ratio(image.width, image.height, p)):
+            if issue is not None:
+                issues.append(issue)
+
+        # Repeats: exact copies, the previous picture again, copies of older frames.
+        exact = seq.check_exact(self._history, m.digest, p)
+        if exact is not None:
+            issues.append(exact)
+        delta = float("nan")
+        still = False
+        if self._prev_thumb is not None:
+            delta = seq.change(m.thumb, self._prev_thumb)
+            metrics["change"] = delta
+            still = delta < seq.still_limit(self._base, p)
+            if still:
+                issue = seq.check_repeat(delta, self._still_run, self._base, p)
+                if issue is not None:
+                    issues.append(issue)
+        bits, back = self._history.nearest(m.hash_bits, skip_recent=p.near_duplicate.skip_recent)
+        if back:
+            metrics["hash_distance"] = float(bits)
+        if exact is None and not still:
+            tol = seq.hash_tolerance(self._base, p)
+            issue = seq.check_near_history(bits, back, tol, p)
+            if issue is not None:
+                issues.append(issue)
+        if fleet is not None and exact is None:
+            match = fleet.query(m.hash_bits, camera_id=self.camera_id)
+            if match is not None and (issue := p.near_duplicate.judge(
+                    Check.NEAR_DUPLICATE, (fleet.max_bits + 1.0) / (match.bits + 0.5),
+                    f"perceptual hash within {match.bits} bits of frame {match.frame_id} "
+                    f"from camera {match.camera_id}")):
+                issues.append(issue)
+
+        # Timing.
+        interval = float("nan")
+        if self._prev_t is not None:
+            interval = captured_at - self._prev_t
+            metrics["interval"] = interval
+            issue = seq.check_dropped(interval, self._base, p)
+            if issue is not None:
+                issues.append(issue)
+
+        # The view: obstruction, then camera movement against the reference.
+        moved = False
+        if self._ref_thumb is not None and self._ref_cells is not None:
+            fraction = seq.obstructed_fraction(m.cells, self._ref_cells, p)
+            if fraction == fraction:
+                metrics["obstructed_fraction"] = fraction
+            obstructed = None
+            if not (scene_bad and fraction > 0.9):
+                obstructed = seq.check_obstructed(fraction, p)
+            if obstructed is not None:
+                issues.append(obstructed)
+            shift, match_ = seq.view_match(m.thumb, self._ref_thumb)
+            metrics["view_shift"] = shift
+            metrics["view_match"] = match_
+            if obstructed is None and not scene_bad and not still:
+                issue = seq.check_moved(shift, match_, self._base, p)
+                if issue is not None:
+                    issues.append(issue)
+                    moved = True
+
+        # Update the camera's state.
+        flagged = bool(issues)
+        if flagged:
+            self._flagged += 1
+        if not flagged or self._flagged % p.baseline.admit_flagged_every == 0:
+            row = {k: metrics[k] for k in BASELINE_METRICS}
+            if delta == delta and not still:
+                row["change"] = delta
+            if interval == interval and interval > 0:
+                row["interval"] = interval
+            if back and exact is None and not still:
+                row["hash_distance"] = float(bits)
+            if "view_match" in metrics and not moved:
+                row["view_match"] = metrics["view_match"]
+            self._base.update(row)
+        if self._usual_size is None or (not flagged and self._ref_age == 0):
+            self._usual_size = (image.width, image.height)
+        self._update_reference(m.thumb, m.cells, reset=moved or self._ref_thumb is None,
+                               clean=not flagged)
+        self._history.add(m.hash_bits, m.digest)
+        self._still_run = self._still_run + 1 if still or (exact and delta == 0) else 0
+        self._prev_thumb = m.thumb
+        if self._prev_t is None or captured_at > self._prev_t:
+            self._prev_t = captured_at
+        if fleet is not None:
+            fleet.add(m.hash_bits, camera_id=self.camera_id, frame_id=frame_id)
+
+        issues.extend(check_annotations(annotations, image.width, image.height, p))
+        return Inspection(metrics=metrics, issues=issues)
+
+    def _update_reference(self, thumb: np.ndarray, cells: np.ndarray, *, reset: bool,
+                          clean: bool) -> None:
+        # The reference is a slow average of clean frames: the background, with passers-by
+        # averaged out. It is replaced outright when the camera moved.
+        if reset:
+            self._ref_thumb, self._ref_cells, self._ref_age = thumb, cells.copy(), 0
+            return
+        if not clean or self._ref_thumb is None or self._ref_cells is None:
+            return
+        ref = self._ref_thumb.astype(np.float32)
+        self._ref_thumb = np.rint((1 - _EMA) * ref + _EMA * thumb).astype(np.uint8)
+        self._ref_cells = ((1 - _EMA) * self._ref_cells + _EMA * cells).astype(np.float32)
+        self._ref_age += 1
+
+    def state(self) -> dict:
+        """JSON-serialisable state (about 12.5 KB with the default policy); never pickled."""
+        return {
+            "version": STATE_VERSION,
+            "camera_id": self.camera_id,
+            "baseline": self._base.state(),
+            "history": self._history.state(),
+            "prev_thumb": _arr(self._prev_thumb),
+            "prev_t": self._prev_t,
+            "still_run": self._still_run,
+            "ref_thumb": _arr(self._ref_thumb),
+            "ref_cells": _arr(self._ref_cells),
+            "ref_age": self._ref_age,
+            "usual_size": list(self._usual_size) if self._usual_size else None,
+            "flagged": self._flagged,
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping, policy: CameraPolicy) -> Self:
+        """Rebuild an inspector from :meth:`state`; it decides exactly as the original would.
+
+        State from an unknown version is ignored (the camera starts afresh, warming up).
+        """
+        new = cls(policy, camera_id=str(state.get("camera_id", "")))
+        if state.get("version") != STATE_VERSION:
+            return new
+        thumb_shape = (THUMB_SIZE[1], THUMB_SIZE[0])
+        new._base.load_state(state["baseline"])
+        new._history = HashHistory.from_state(state["history"], size=new._history.size)
+        new._prev_thumb = _unarr(state["prev_thumb"], "uint8", thumb_shape)
+        new._prev_t = state["prev_t"]
+        new._still_run = int(state["still_run"])
+        new._ref_thumb = _unarr(state["ref_thumb"], "uint8", thumb_shape)
+        new._ref_cells = _unarr(state["ref_cells"], "<f4", (GRID[1], GRID[0]))
+        new._ref_age = int(state["ref_age"])
+        size = state["usual_size"]
+        new._usual_size = (int(size[0]), int(size[1])) if size else None
+        new._flagged = int(state["flagged"])
+        return new
