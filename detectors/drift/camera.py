@@ -1,0 +1,132 @@
+"""All drift statistics of one camera."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from detectors.drift.config import DriftConfig
+from detectors.drift.events import DriftEvent
+from detectors.drift.metric import MetricMonitor
+from detectors.drift.reference import CameraReference
+
+CLASS_PREFIX = "class_freq:"
+CLASS_FRAME_KEY = "class_freq:*"
+STATE_VERSION = 1
+
+
+def class_frequency_stats(labels: Iterable[str]) -> dict[str, float]:
+    """Class-frequency statistics of one frame that has predictions.
+
+    The input convention: a frame *with* predictions carries ``"class_freq:*": 1.0`` and
+    ``"class_freq:<label>": 1.0`` for each label present (any detection above the model's
+    score threshold, or the top-1 class). Known labels that are missing count as 0 on that
+    frame; frames without predictions carry no ``class_freq`` keys and count for nothing.
+
+    >>> class_frequency_stats(["person", "car", "person"])
+    {'class_freq:*': 1.0, 'class_freq:car': 1.0, 'class_freq:person': 1.0}
+    """
+    out = {CLASS_FRAME_KEY: 1.0}
+    for label in sorted(set(labels)):
+        out[CLASS_PREFIX + label] = 1.0
+    return out
+
+
+class CameraDriftMonitor:
+    """Online drift detection on every statistic of one camera.
+
+    Parameters
+    ----------
+    config
+        Thresholds and budgets.
+    reference
+        References from :func:`detectors.drift.calibrate`; statistics without one learn it
+        from their first ``config.warmup_frames`` values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from detectors.drift import CameraDriftMonitor, DriftConfig, calibrate
+    >>> rng = np.random.default_rng(1)
+    >>> config = DriftConfig()
+    >>> ref = calibrate({"brightness": rng.normal(100, 2, 5000)}, config)
+    >>> mon = CameraDriftMonitor(config, ref)
+    >>> values = np.r_[rng.normal(100, 2, 1000), rng.normal(96, 2, 1000)]
+    >>> events = [e for i, v in enumerate(values)
+    ...           for e in mon.update({"brightness": v}, frame_id=f"f{i}", at=i / 2)]
+    >>> [(e.status, e.metric, e.direction, e.frame_id, e.severity) for e in events]
+    [('firing', 'brightness', 'down', 'f1012', 'warning')]
+    """
+
+    def __init__(self, config: DriftConfig, reference: CameraReference | None = None) -> None:
+        self.config = config
+        self.reference = reference or CameraReference()
+        self._metrics: dict[str, MetricMonitor] = {}
+        self._class_frames = 0
+
+    @property
+    def metrics(self) -> Mapping[str, MetricMonitor]:
+        return self._metrics
+
+    def _monitor(self, name: str) -> MetricMonitor:
+        m = MetricMonitor(name, self.config, self.reference.metrics.get(name))
+        if m.warming_up and name.startswith(CLASS_PREFIX):
+            # a class seen for the first time was absent from the earlier prediction frames
+            m._warm = [0.0] * min(self._class_frames, self.config.warmup_frames // 2)
+        self._metrics[name] = m
+        return m
+
+    def update(self, stats: Mapping[str, float], *, frame_id: str, at: float) -> list[DriftEvent]:
+        """Add one frame's statistics (any subset); return the events it caused."""
+        events: list[DriftEvent] = []
+        metrics = self._metrics
+        has_classes = CLASS_FRAME_KEY in stats
+        for name, value in stats.items():
+            if name == CLASS_FRAME_KEY:
+                continue
+            m = metrics.get(name)
+            if m is None:
+                m = self._monitor(name)
+            ev = m.update(float(value), frame_id, at)
+            if ev is not None:
+                events.append(ev)
+        if has_classes:
+            self._class_frames += 1
+            for name, m in metrics.items():
+                if name.startswith(CLASS_PREFIX) and name not in stats:
+                    ev = m.update(0.0, frame_id, at)
+                    if ev is not None:
+                        events.append(ev)
+        return events
+
+    def drain_z(self) -> dict[str, tuple[float, int]]:
+        """Per statistic: sum and count of standardised block values since the last drain.
+
+        This is the camera's contribution to :class:`FleetDriftMonitor`.
+        """
+        out = {}
+        for name, m in self._metrics.items():
+            s, n = m.drain_z()
+            if n:
+                out[name] = (s, n)
+        return out
+
+    def state(self) -> dict[str, Any]:
+        """JSON-serialisable state (no pickling); restore with :meth:`from_state`."""
+        return {
+            "version": STATE_VERSION,
+            "class_frames": self._class_frames,
+            "reference": self.reference.model_dump(mode="json"),
+            "metrics": {name: m.state() for name, m in self._metrics.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], config: DriftConfig) -> CameraDriftMonitor:
+        """Rebuild a monitor that makes the same decisions as the one that was saved."""
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unsupported drift state version {state.get('version')!r}")
+        self = cls(config, CameraReference.model_validate(state["reference"]))
+        self._class_frames = int(state["class_frames"])
+        for name, ms in state["metrics"].items():
+            self._metrics[name] = MetricMonitor.from_state(name, ms, config)
+        return self

@@ -1,0 +1,84 @@
+"""Drift thresholds: one frozen model whose defaults are the table a reviewer reads."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SECONDS_PER_DAY = 86_400.0
+
+
+class DriftConfig(BaseModel):
+    """How per-camera drift detection trades false alarms for delay.
+
+    The false-alarm budget is ``target_false_alarms_per_day`` per camera, all statistics
+    together, at ``frame_rate`` frames per second; it is split evenly over
+    ``expected_metrics`` statistics, each watched by one two-sided chart per entry of
+    ``design_shifts``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    target_false_alarms_per_day: float = Field(0.5, gt=0, description="per camera, all statistics")
+    frame_rate: float = Field(2.0, gt=0, description="frames per second reaching the detectors")
+    expected_metrics: int = Field(8, ge=1, description="statistics sharing the alarm budget")
+    design_shifts: tuple[float, ...] = Field(
+        (0.5, 1.0, 2.0), description="step sizes (reference std units) with one CUSUM chart each"
+    )
+    warmup_frames: int = Field(3000, ge=100, description="frames learning a reference online")
+    max_block: int = Field(50, ge=1, description="largest block of frames averaged per update")
+    indicator_min_count: float = Field(
+        5.0, gt=0, description="0/1 statistics: expected rarer outcomes per block (normality)"
+    )
+    max_indicator_block: int = Field(200, ge=1)
+    reference_margin: float = Field(
+        2.0, ge=0, description="std errors of the reference mean absorbed before alarming"
+    )
+    cooldown_frames: int = Field(600, ge=0, description="after a resolve, no new alert for this long")
+    min_resolve_shift: float = Field(
+        0.25, gt=0, description="smallest return (block z units) the resolve chart looks for"
+    )
+    history_blocks: int = Field(256, ge=8, description="recent blocks kept for evidence")
+    max_examples: int = Field(5, ge=1)
+    severity_warning_sigma: float = Field(0.5, ge=0)
+    severity_critical_sigma: float = Field(2.0, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> DriftConfig:
+        if not self.design_shifts or min(self.design_shifts) <= 0:
+            raise ValueError("design_shifts must be a non-empty tuple of positive step sizes")
+        if self.severity_critical_sigma < self.severity_warning_sigma:
+            raise ValueError("severity_critical_sigma must be >= severity_warning_sigma")
+        return self
+
+    @property
+    def frames_per_false_alarm(self) -> float:
+        """Frames between two false alarms of one camera, all statistics together."""
+        return SECONDS_PER_DAY * self.frame_rate / self.target_false_alarms_per_day
+
+    @property
+    def detector_arl_frames(self) -> float:
+        """In-control run length (frames) each one-sided chart must reach."""
+        return self.frames_per_false_alarm * self.expected_metrics * len(self.design_shifts) * 2
+
+
+class FleetDriftConfig(BaseModel):
+    """Fleet-wide drift: a pooled chart per statistic and a vote over cameras."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    period_s: float = Field(60.0, gt=0, description="pooling period of the fleet chart")
+    target_false_alarms_per_day: float = Field(0.5, gt=0, description="fleet, all statistics")
+    expected_metrics: int = Field(8, ge=1)
+    design_shifts: tuple[float, ...] = (0.25, 0.5, 1.0)
+    min_cameras: int = Field(3, ge=1, description="cameras drifting together for a fleet alert")
+    min_fraction: float = Field(0.3, gt=0, le=1, description="of active cameras, same metric")
+    window_s: float = Field(3600.0, gt=0, description="camera alerts this close count as together")
+    active_s: float = Field(600.0, gt=0, description="a camera is active if seen this recently")
+    cooldown_s: float = Field(3600.0, ge=0)
+
+    @property
+    def detector_arl_periods(self) -> float:
+        periods_per_day = SECONDS_PER_DAY / self.period_s
+        return periods_per_day / self.target_false_alarms_per_day * self.expected_metrics * (
+            len(self.design_shifts) * 2
+        )

@@ -1,0 +1,186 @@
+"""Fleet-wide drift: a pooled chart per statistic, and a vote when many cameras drift."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from detectors.drift.config import DriftConfig, FleetDriftConfig
+from detectors.drift.cusum import cusum_threshold
+from detectors.drift.events import DriftEvent
+from detectors.drift.metric import MetricMonitor
+from detectors.drift.reference import MetricReference
+
+VOTE = "camera_vote"
+
+
+class FleetDriftMonitor:
+    """Drift of the whole fleet, fed by every camera's monitor.
+
+    Two signals per statistic:
+
+    * **pooled chart** — each camera's standardised block values
+      (:meth:`CameraDriftMonitor.drain_z`) are pooled per ``period_s`` into
+      ``Z = sum(z) / sqrt(count)``, N(0, 1) when no camera moved, and charted like a camera
+      statistic (same CUSUM, resolve and cooldown logic); it sees a small common shift no
+      single camera can. Its ``before``/``after`` are in units of ``Z``.
+    * **camera vote** — a fleet ``firing`` event when at least ``min_cameras`` cameras, and
+      ``min_fraction`` of the active ones, fire on the same statistic in the same direction
+      within ``window_s``; ``resolved`` when fewer than half of that remain.
+
+    Events have ``camera_ids`` set to the cameras involved; ``streams/`` publishes them with
+    ``camera_id=None``. Timestamps drive everything; there is no clock.
+    """
+
+    def __init__(self, config: FleetDriftConfig | None = None) -> None:
+        self.config = config or FleetDriftConfig()
+        c = self.config
+        self._chart_config = DriftConfig(
+            target_false_alarms_per_day=c.target_false_alarms_per_day,
+            frame_rate=1.0 / c.period_s,
+            expected_metrics=c.expected_metrics,
+            design_shifts=c.design_shifts,
+            cooldown_frames=max(0, math.ceil(c.cooldown_s / c.period_s)),
+            min_resolve_shift=min(c.design_shifts) / 2,
+        )
+        ks = tuple(0.5 * s for s in c.design_shifts)
+        arl = self._chart_config.detector_arl_frames
+        self._pooled_ref = MetricReference(
+            mean=0.0, std=1.0, lr_std=1.0, tau=1.0, block=1, n=10**9, allowances=ks,
+            thresholds=tuple(cusum_threshold(arl, k) for k in ks),
+        )
+        self._pooled: dict[str, MetricMonitor] = {}
+        self._period_start: float | None = None
+        self._acc: dict[str, list[float]] = {}  # metric -> [sum z, count]
+        self._contrib: dict[str, set[str]] = {}
+        self._seen: dict[str, float] = {}
+        self._drifting: dict[str, dict[str, list[Any]]] = {}  # metric -> cam -> [at, dir, cp]
+        self._vote: dict[str, list[Any]] = {}  # metric -> [state, until, dir]
+
+    def update(
+        self,
+        camera_id: str,
+        *,
+        at: float,
+        zscores: Mapping[str, tuple[float, int]] | None = None,
+        events: Sequence[DriftEvent] = (),
+    ) -> list[DriftEvent]:
+        """Add one camera's report (its drained block values and its events) at time ``at``."""
+        out: list[DriftEvent] = []
+        c = self.config
+        if self._period_start is None:
+            self._period_start = math.floor(at / c.period_s) * c.period_s
+        while at >= self._period_start + c.period_s:
+            out.extend(self._close_period())
+        self._seen[camera_id] = at
+        for name, (s, n) in (zscores or {}).items():
+            acc = self._acc.setdefault(name, [0.0, 0])
+            acc[0] += s
+            acc[1] += n
+            self._contrib.setdefault(name, set()).add(camera_id)
+        for ev in events:
+            cams = self._drifting.setdefault(ev.metric, {})
+            if ev.status == "firing":
+                cams[camera_id] = [ev.at, ev.direction, ev.change_point]
+            else:
+                cams.pop(camera_id, None)
+            vote = self._check_vote(ev.metric, at)
+            if vote is not None:
+                out.append(vote)
+        return out
+
+    def _close_period(self) -> list[DriftEvent]:
+        assert self._period_start is not None
+        start = self._period_start
+        self._period_start = start + self.config.period_s
+        out = []
+        for name, (s, n) in sorted(self._acc.items()):
+            if n <= 0:
+                continue
+            mon = self._pooled.get(name)
+            if mon is None:
+                mon = self._pooled[name] = MetricMonitor(name, self._chart_config, self._pooled_ref)
+            ev = mon.update(s / math.sqrt(n), f"period:{start:.0f}", start)
+            if ev is not None:
+                cams = tuple(sorted(self._contrib.get(name, ())))
+                out.append(DriftEvent(**{**ev.__dict__, "camera_ids": cams}))
+        self._acc = {}
+        self._contrib = {}
+        return out
+
+    def _check_vote(self, metric: str, at: float) -> DriftEvent | None:
+        c = self.config
+        active = sum(1 for t in self._seen.values() if at - t <= c.active_s)
+        cams = self._drifting.get(metric, {})
+        state, until, direction = self._vote.get(metric, ["watch", 0.0, "up"])
+        by_dir: dict[str, list[str]] = {"up": [], "down": []}
+        for cam, (t, d, _cp) in cams.items():
+            if state == "firing" or at - t <= c.window_s:
+                by_dir[d].append(cam)
+        if state == "firing":
+            n = len(by_dir[direction])
+            if n * 2 < c.min_cameras or n < c.min_fraction * active / 2:
+                self._vote[metric] = ["cooldown", at + c.cooldown_s, direction]
+                return self._vote_event(metric, "resolved", at, direction, by_dir[direction], active)
+            return None
+        if state == "cooldown" and at < until:
+            return None
+        for d in ("up", "down"):
+            n = len(by_dir[d])
+            if n >= c.min_cameras and n >= c.min_fraction * max(active, 1):
+                self._vote[metric] = ["firing", 0.0, d]
+                return self._vote_event(metric, "firing", at, d, by_dir[d], active)
+        self._vote[metric] = ["watch", 0.0, direction]
+        return None
+
+    def _vote_event(
+        self, metric: str, status: str, at: float, direction: str, cams: list[str], active: int
+    ) -> DriftEvent:
+        info = self._drifting.get(metric, {})
+        cps = sorted((info[c][0], info[c][2]) for c in cams if c in info and info[c][2])
+        frac = len(cams) / max(active, 1)
+        return DriftEvent(
+            metric=metric, detector=VOTE, status=status,  # type: ignore[arg-type]
+            frame_id=f"fleet@{at:.3f}", at=at, change_point=cps[0][1] if cps else None,
+            before={"cameras_active": float(active)},
+            after={"cameras_drifting": float(len(cams)), "fraction": frac},
+            example_frame_ids=[], severity="critical" if status == "firing" else "info",
+            direction=direction,  # type: ignore[arg-type]
+            camera_ids=tuple(sorted(cams)),
+        )
+
+    def state(self) -> dict[str, Any]:
+        """JSON-serialisable state; restore with :meth:`from_state`."""
+        return {
+            "version": 1,
+            "period_start": self._period_start,
+            "acc": self._acc,
+            "contrib": {k: sorted(v) for k, v in self._contrib.items()},
+            "seen": self._seen,
+            "drifting": self._drifting,
+            "vote": self._vote,
+            "pooled": {k: m.state() for k, m in self._pooled.items()},
+        }
+
+    @classmethod
+    def from_state(
+        cls, state: dict[str, Any], config: FleetDriftConfig | None = None
+    ) -> FleetDriftMonitor:
+        if state.get("version") != 1:
+            raise ValueError(f"unsupported fleet drift state version {state.get('version')!r}")
+        self = cls(config)
+        ps = state["period_start"]
+        self._period_start = None if ps is None else float(ps)
+        self._acc = {k: [float(v[0]), int(v[1])] for k, v in state["acc"].items()}
+        self._contrib = {k: set(v) for k, v in state["contrib"].items()}
+        self._seen = {k: float(v) for k, v in state["seen"].items()}
+        self._drifting = {
+            m: {c: [float(v[0]), str(v[1]), v[2]] for c, v in cams.items()}
+            for m, cams in state["drifting"].items()
+        }
+        self._vote = {m: [str(v[0]), float(v[1]), str(v[2])] for m, v in state["vote"].items()}
+        self._pooled = {
+            k: MetricMonitor.from_state(k, s, self._chart_config) for k, s in state["pooled"].items()
+        }
+        return self

@@ -1,0 +1,222 @@
+"""One statistic of one camera: standardise, block, chart, and manage the alert lifecycle."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+from detectors.drift.config import DriftConfig
+from detectors.drift.cusum import ReferencePageHinkley, cusum_threshold
+from detectors.drift.events import DriftEvent, severity_for
+from detectors.drift.reference import MetricReference, estimate_reference
+
+DETECTOR = "page_hinkley"
+_WATCH, _FIRING, _COOLDOWN = "watch", "firing", "cooldown"
+
+
+class MetricMonitor:
+    """Drift of one statistic against its reference.
+
+    Frames are averaged in blocks of ``reference.block``; each block mean is standardised
+    against the reference, ``z = (mean - mean_ref) * sqrt(block) / lr_std``, and fed to one
+    :class:`ReferencePageHinkley` chart per design shift. The first chart to cross fires
+    once; the metric then waits for a resolve chart (a CUSUM towards the reference) and a
+    cooldown before it can fire again. Without a reference the first
+    ``config.warmup_frames`` values are learnt as one.
+    """
+
+    def __init__(
+        self, name: str, config: DriftConfig, reference: MetricReference | None = None
+    ) -> None:
+        self.name = name
+        self.config = config
+        self._warm: list[float] = []
+        self._history: deque[list[Any]] = deque(maxlen=config.history_blocks)
+        self._frames = 0
+        self._bn = 0
+        self._bsum = 0.0
+        self._bsq = 0.0
+        self._bfirst = ""
+        self._phase = _WATCH
+        self._dir = 1
+        self._k_res = 0.0
+        self._h_res = 0.0
+        self._s_res = 0.0
+        self._cool_until = 0
+        self._zsum = 0.0
+        self._zn = 0
+        self._set_reference(reference)
+
+    # -- reference ------------------------------------------------------------------------
+    def _set_reference(self, reference: MetricReference | None) -> None:
+        self.reference = reference
+        self._charts: list[ReferencePageHinkley] = []
+        if reference is None:
+            return
+        self._mean = reference.mean
+        self._block = reference.block
+        self._zscale = math.sqrt(reference.block) / reference.lr_std
+        self._charts = [
+            ReferencePageHinkley(delta=k, threshold=h)
+            for k, h in zip(reference.allowances, reference.thresholds, strict=True)
+        ]
+
+    @property
+    def warming_up(self) -> bool:
+        return self.reference is None
+
+    @property
+    def firing(self) -> bool:
+        return self._phase == _FIRING
+
+    # -- updates --------------------------------------------------------------------------
+    def update(self, x: float, frame_id: str, at: float) -> DriftEvent | None:
+        """Add one frame's value; return an event when the metric fires or resolves."""
+        if x != x:  # NaN: nothing measured
+            return None
+        self._frames += 1
+        if self.reference is None:
+            self._warm.append(x)
+            if len(self._warm) >= self.config.warmup_frames:
+                self._set_reference(estimate_reference(self._warm, self.config))
+                self._warm = []
+            return None
+        if self._bn == 0:
+            self._bfirst = frame_id
+        self._bn += 1
+        self._bsum += x
+        self._bsq += x * x
+        if self._bn < self._block:
+            return None
+        z = (self._bsum / self._bn - self._mean) * self._zscale
+        self._history.append([self._bfirst, self._bn, self._bsum, self._bsq, z])
+        self._bn = 0
+        self._bsum = 0.0
+        self._bsq = 0.0
+        self._zsum += z
+        self._zn += 1
+        return self._on_block(z, frame_id, at)
+
+    def _on_block(self, z: float, frame_id: str, at: float) -> DriftEvent | None:
+        if self._phase == _WATCH:
+            for chart in self._charts:
+                chart.update(z)
+                if chart.drift_detected:
+                    return self._fire(chart, frame_id, at)
+            return None
+        if self._phase == _FIRING:
+            self._s_res = max(0.0, self._s_res + self._k_res - self._dir * z)
+            if self._s_res > self._h_res:
+                return self._resolve(frame_id, at)
+            return None
+        if self._frames >= self._cool_until:
+            self._phase = _WATCH
+        return None
+
+    def _since(self, k: float, sign: int) -> int:
+        """Index in history where the CUSUM of sign * (z - k) last left zero."""
+        best, total, start = 0.0, 0.0, len(self._history)
+        for i in range(len(self._history) - 1, -1, -1):
+            total += sign * self._history[i][4] - k
+            if total > best:
+                best, start = total, i
+        return start
+
+    def _evidence(self, start: int) -> tuple[str | None, dict[str, float], list[str]]:
+        blocks = list(self._history)[start:]
+        if not blocks:
+            return None, {}, []
+        n = sum(b[1] for b in blocks)
+        s = sum(b[2] for b in blocks)
+        sq = sum(b[3] for b in blocks)
+        mean = s / n
+        std = math.sqrt(max(sq / n - mean * mean, 0.0))
+        m = self.config.max_examples
+        step = max(1, len(blocks) // m)
+        examples = [b[0] for b in blocks[::step]][:m]
+        return blocks[0][0], {"mean": mean, "std": std, "n": float(n)}, examples
+
+    def _before(self) -> dict[str, float]:
+        ref = self.reference
+        assert ref is not None
+        return {"mean": ref.mean, "std": ref.std, "n": float(ref.n)}
+
+    def _fire(self, chart: ReferencePageHinkley, frame_id: str, at: float) -> DriftEvent:
+        ref = self.reference
+        assert ref is not None
+        self._dir = chart.direction
+        start = self._since(chart.delta, self._dir)
+        cp, after, examples = self._evidence(start)
+        level = sum(b[4] for b in list(self._history)[start:]) * self._dir
+        level /= max(1, len(self._history) - start)
+        self._k_res = max(0.5 * level, self.config.min_resolve_shift)
+        self._h_res = cusum_threshold(self.config.detector_arl_frames / self._block, self._k_res)
+        self._s_res = 0.0
+        self._phase = _FIRING
+        shift = (after.get("mean", ref.mean) - ref.mean) / ref.std
+        return DriftEvent(
+            metric=self.name, detector=DETECTOR, status="firing", frame_id=frame_id, at=at,
+            change_point=cp, before=self._before(), after=after, example_frame_ids=examples,
+            severity=severity_for(
+                shift, self.config.severity_warning_sigma, self.config.severity_critical_sigma
+            ),
+            direction="up" if self._dir > 0 else "down",
+        )
+
+    def _resolve(self, frame_id: str, at: float) -> DriftEvent:
+        start = self._since(self._k_res, -self._dir)
+        cp, after, examples = self._evidence(start)
+        self._phase = _COOLDOWN
+        self._cool_until = self._frames + self.config.cooldown_frames
+        for chart in self._charts:
+            chart._reset()
+        return DriftEvent(
+            metric=self.name, detector=DETECTOR, status="resolved", frame_id=frame_id, at=at,
+            change_point=cp, before=self._before(), after=after, example_frame_ids=examples,
+            severity="info", direction="up" if self._dir > 0 else "down",
+        )
+
+    def drain_z(self) -> tuple[float, int]:
+        """Sum and count of standardised block values since the last drain (fleet input)."""
+        out = (self._zsum, self._zn)
+        self._zsum, self._zn = 0.0, 0
+        return out
+
+    # -- state ----------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {
+            "reference": None if self.reference is None else self.reference.model_dump(mode="json"),
+            "warm": list(self._warm),
+            "history": [list(b) for b in self._history],
+            "frames": self._frames,
+            "block": [self._bn, self._bsum, self._bsq, self._bfirst],
+            "phase": self._phase,
+            "resolve": [self._dir, self._k_res, self._h_res, self._s_res, self._cool_until],
+            "z": [self._zsum, self._zn],
+            "charts": [c.state() for c in self._charts],
+        }
+
+    @classmethod
+    def from_state(cls, name: str, state: dict[str, Any], config: DriftConfig) -> MetricMonitor:
+        ref = state["reference"]
+        self = cls(name, config, None if ref is None else MetricReference.model_validate(ref))
+        self._warm = [float(v) for v in state["warm"]]
+        self._history.extend(
+            [str(b[0]), int(b[1]), float(b[2]), float(b[3]), float(b[4])] for b in state["history"]
+        )
+        self._frames = int(state["frames"])
+        bn, bsum, bsq, bfirst = state["block"]
+        self._bn, self._bsum, self._bsq, self._bfirst = int(bn), float(bsum), float(bsq), str(bfirst)
+        if state["phase"] not in (_WATCH, _FIRING, _COOLDOWN):
+            raise ValueError(f"unknown drift phase {state['phase']!r}")
+        self._phase = state["phase"]
+        d, k, h, s, cool = state["resolve"]
+        self._dir, self._k_res, self._h_res, self._s_res = int(d), float(k), float(h), float(s)
+        self._cool_until = int(cool)
+        self._zsum, self._zn = float(state["z"][0]), int(state["z"][1])
+        if len(state["charts"]) != len(self._charts):
+            raise ValueError("drift state does not match its reference's charts")
+        for chart, cs in zip(self._charts, state["charts"], strict=True):
+            chart.load_state(cs)
+        return self
