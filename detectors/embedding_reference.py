@@ -138,7 +138,8 @@ class EmbeddingReference:
         outlier = 0.0
         if self._centroid is not None:
             if e.shape != self._centroid.shape:
-                raise ValueError(f"embedding has {e.size} values, the reference {self._centroid.size}")
+                raise ValueError(
+                    f"embedding has {e.size} values, the reference {self._centroid.size}")
             norm = float(np.linalg.norm(self._centroid))
             distance = 1.0 - float(e @ self._centroid) / norm if norm > 0 else 1.0
             if self._n >= self.warmup:
@@ -200,7 +201,9 @@ class EmbeddingReference:
             q = np.round(e / peak * 127.0).astype(np.int8)
             self._recent.append((q, peak / 127.0, frame_id))
 
-    def observe(self, embedding: np.ndarray, *, frame_id: str = "") -> tuple[EmbeddingScore, list[Issue]]:
+    def observe(
+        self, embedding: np.ndarray, *, frame_id: str = ""
+    ) -> tuple[EmbeddingScore, list[Issue]]:
         """Measure, flag, then update: what a worker calls once per frame, in order."""
         s = self.score(embedding)
         issues = self.issues(s)

@@ -38,7 +38,7 @@ import numpy as np
 from detectors.prediction_checks import make_issue
 from schemas import Annotation, Check, Detection, Issue
 
-__all__ = ["ConfidentLearning", "LabelScore", "box_iou", "detection_label_issues"]
+__all__ = ["ConfidentLearning", "LabelScore", "box_iou", "detection_label_issues", "image_label"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +91,11 @@ class ConfidentLearning:
     ...     cl.update("dog", {"cat": 0.2, "dog": 0.8})
     >>> cl.update("cat", {"cat": 0.1, "dog": 0.9})  # some cats look like dogs
     >>> issue = cl.check("cat", {"cat": 0.05, "dog": 0.95})
-    >>> issue.check.value, issue.detail
-    ('label_disagreement', "labelled 'cat' (p=0.05, lowest 0% of its class; estimated noise 5%) but the model predicts 'dog' (p=0.95)")
+    >>> issue.check.value
+    'label_disagreement'
+    >>> print(issue.detail)  # doctest: +NORMALIZE_WHITESPACE
+    labelled 'cat' (p=0.05, lowest 0% of its class; estimated noise 5%)
+    but the model predicts 'dog' (p=0.95)
     >>> cl.check("cat", {"cat": 0.7, "dog": 0.3}) is None
     True
     """
@@ -329,3 +332,17 @@ def detection_label_issues(
     if located:
         out.append(_summarise(Check.LABEL_DISAGREEMENT, located, 1.0 - match_iou))
     return out
+
+
+def image_label(annotations: Sequence[Annotation]) -> str | None:
+    """The whole-image label of a classification frame: the one annotation without a box.
+
+    ``None`` when there is none, or when several disagree (nothing to judge).
+
+    >>> image_label([Annotation(label="cat")])
+    'cat'
+    >>> image_label([Annotation(label="cat", box=(0, 0, 1, 1))]) is None
+    True
+    """
+    labels = {a.label for a in annotations if a.box is None}
+    return labels.pop() if len(labels) == 1 else None

@@ -130,8 +130,10 @@ def high_entropy(prediction: Prediction, *, max_entropy: float = 0.8) -> Issue |
     ent = normalized_entropy(prediction)
     if ent is None or ent <= max_entropy:
         return None
-    n = len(prediction.classes) if prediction.classes is not None else len(prediction.detections or [])
-    what = "classes" if prediction.classes is not None else "detections"
+    if prediction.classes is not None:
+        n, what = len(prediction.classes), "classes"
+    else:
+        n, what = len(prediction.detections or []), "detections"
     return make_issue(Check.HIGH_ENTROPY, ent, max_entropy,
                       f"normalised entropy {ent:.2f} over {n} {what}, above {max_entropy:.2f}")
 
@@ -232,7 +234,8 @@ class ClassFrequency:
             mapped[key] = mapped.get(key, 0.0) + value
             self._slow.setdefault(key, 0.0)
             self._fast.setdefault(key, 0.0)
-        for avg, half_life in ((self._fast, self.fast_half_life), (self._slow, self.slow_half_life)):
+        pairs = ((self._fast, self.fast_half_life), (self._slow, self.slow_half_life))
+        for avg, half_life in pairs:
             # bias-corrected average: weight 1/n at first, then the half-life's rate
             rate = max(1.0 - 0.5 ** (1.0 / half_life), 1.0 / self._n)
             for key in avg:

@@ -12,7 +12,8 @@ from schemas import Check, Detection, Prediction
 
 
 def _pred(classes=None, detections=None) -> Prediction:
-    return Prediction(frame_id="f", camera_id="c", model="m", classes=classes, detections=detections)
+    return Prediction(frame_id="f", camera_id="c", model="m", classes=classes,
+                      detections=detections)
 
 
 def _det(label: str, score: float) -> Detection:
