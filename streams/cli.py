@@ -132,6 +132,18 @@ def tail(topic: str, from_beginning: bool, follow: bool, camera: str | None, che
 
 
 @main.command()
+@click.option("--backfill", type=int, default=2000, show_default=True,
+              help="Latest quality reports to read per partition.")
+@click.option("--json", "as_json", is_flag=True, help="Print the overview as JSON.")
+def status(backfill: int, as_json: bool) -> None:
+    """Summarise the fleet from the output topics: cameras, frames/s, issues, open alerts."""
+    from streams.status import collect, render  # issue 6: the logic lives in streams/status.py
+
+    view = asyncio.run(collect(_settings(), backfill=backfill))
+    click.echo(json.dumps(view.overview(), indent=2) if as_json else render(view.overview()))
+
+
+@main.command()
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Folder to write one <message>.schema.json per message; default: print all.")
 def schema(out: Path | None) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from detectors.camera import CameraInspector
 from detectors.policy import Policy
 from schemas import DeadLetter, Frame, InvalidMessage
-from streams import pipeline, tables, topics
+from streams import metrics, pipeline, tables, topics
 from streams.app import app, settings
 from streams.deadletter import dead_letter
 from streams.intake import parse_frame
@@ -50,6 +50,7 @@ async def send_dead_letter(event: Any, stage: str, error: Exception) -> None:
         key=message.key, payload=message.value, stage=stage, error=error, settings=settings,
     )
     await topics.deadletter.send(key=message.key, value=record.model_dump_json().encode())
+    metrics.observe_dead_letter(record)
 
 
 async def check_batch(events: list[Any]) -> None:
@@ -77,9 +78,11 @@ async def check_batch(events: list[Any]) -> None:
         report = pipeline.report_for(item)
         key = item.frame.camera_id.encode()
         await topics.quality.send(key=key, value=report.model_dump_json().encode())
+        metrics.observe_report(report)
         if report.issues:
             request = pipeline.relabel_request(item.frame, report.issues)
             await topics.relabel.send(key=key, value=request.model_dump_json().encode())
+            metrics.observe_relabel(request)
     for camera_id, event in last_event.items():
         tables.put(tables.camera_state, camera_id, inspectors[camera_id].state(), event)
 
@@ -88,6 +91,7 @@ async def check_batch(events: list[Any]) -> None:
 async def check_frames(stream: Any) -> None:
     """Checks every frame; a frame that fails goes to the dead-letter topic, never the floor."""
     async for events in stream.take_events(settings.batch_size, within=settings.batch_within_s):
+        metrics.observe_batch(len(events))
         try:
             await check_batch(list(events))
         except Exception as exc:  # the agent must outlive any single batch

@@ -10,6 +10,7 @@ log = logging.getLogger(__name__)
 def load_modules() -> None:
     """Import the modules that register agents, tables and views on the app."""
     from streams import gate  # noqa: F401
+    from streams import views  # noqa: F401  # dashboard, /metrics, JSON API (issue 6)
 
 
 def run_worker(loglevel: str = "info") -> None:

@@ -1,0 +1,225 @@
+"""Reads framegate's output topics into a :class:`~streams.fleetview.FleetView`.
+
+Every worker runs one :class:`FleetFeed` (started from :mod:`streams.views`), and so does
+``framegate status``. It is a plain aiokafka consumer with no group (``group_id=None``) that
+is assigned every partition of the quality, relabel, alerts and dead-letter topics, so each
+worker's dashboard shows the whole fleet whichever input partitions the worker owns. On
+start it reads back a bounded backlog (the last ``backfill[topic]`` messages of each
+partition) so a dashboard opened after a restart is not empty. It commits nothing and never
+writes; it cannot disturb the consumer group that does the work.
+
+Live subscribers (the dashboard's server-sent events) get each new alert and flagged frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from schemas import Alert, DeadLetter, InvalidMessage, QualityReport, RelabelRequest
+from schemas.settings import Settings
+from streams.config import bootstrap_servers, kafka_client_options
+from streams.fleetview import FleetView, make_thumbnail
+from streams.intake import image_bytes, parse
+
+log = logging.getLogger(__name__)
+
+OUTPUT_TOPICS = ("quality", "relabel", "alerts", "deadletter")
+BACKFILL: Mapping[str, int] = {"quality": 2000, "relabel": 100, "alerts": 500, "deadletter": 200}
+"""Messages per partition read back on start, per topic."""
+
+Event = tuple[str, dict[str, Any]]
+
+
+class FleetFeed:
+    """One group-less consumer of the output topics, and the subscribers of its events.
+
+    Parameters
+    ----------
+    settings
+        Where the broker and the topics are.
+    view
+        The model to fill.
+    backfill
+        Messages per partition to read back on start, by topic name.
+    queue_size
+        Events buffered per subscriber; a subscriber that falls further behind loses the
+        oldest.
+    thumbnails
+        Whether flagged frames get a thumbnail (the terminal has no use for one).
+    """
+
+    def __init__(self, settings: Settings, view: FleetView, *,
+                 backfill: Mapping[str, int] = BACKFILL, queue_size: int = 256,
+                 thumbnails: bool = True) -> None:
+        self.settings = settings
+        self.view = view
+        self.backfill = dict(backfill)
+        self.queue_size = queue_size
+        self.thumbnails = thumbnails
+        self.skipped = 0
+        self._names = {settings.topic(name): name for name in OUTPUT_TOPICS}
+        self._consumer: AIOKafkaConsumer | None = None
+        self._next: dict[TopicPartition, int] = {}
+        self._subscribers: set[asyncio.Queue[Event | None]] = set()
+
+    # -- subscribers ----------------------------------------------------------------------
+
+    def subscribe(self) -> asyncio.Queue[Event | None]:
+        queue: asyncio.Queue[Event | None] = asyncio.Queue(self.queue_size)
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Event | None]) -> None:
+        self._subscribers.discard(queue)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
+        for queue in self._subscribers:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait((kind, data))
+
+    def close_subscribers(self) -> None:
+        """Ends every live stream (a ``None`` in each queue), so shutdown never waits on one."""
+        for queue in self._subscribers:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(None)
+
+    # -- consuming ------------------------------------------------------------------------
+
+    async def start(self) -> dict[TopicPartition, int]:
+        """Connects, assigns every output partition, seeks; returns the end offsets seen."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers(self.settings),
+            client_id="framegate-fleetview",
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_bytes=self.settings.max_message_bytes,
+            max_partition_fetch_bytes=self.settings.max_message_bytes,
+            **kafka_client_options(self.settings),
+        )
+        await consumer.start()
+        self._consumer = consumer
+        await consumer.topics()  # fetches metadata for every topic
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in self._names
+            for partition in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        if not partitions:
+            raise RuntimeError(f"none of the output topics exist yet: {', '.join(self._names)}")
+        consumer.assign(partitions)
+        beginning = await consumer.beginning_offsets(partitions)
+        end = await consumer.end_offsets(partitions)
+        for tp in partitions:
+            if tp in self._next:  # a restart after an error: carry on where we were
+                consumer.seek(tp, self._next[tp])
+                continue
+            # The embedded broker's "latest" may be off; a wrong end only changes how much
+            # backlog is read, never what is shown afterwards.
+            back = self.backfill.get(self._names[tp.topic], 0)
+            consumer.seek(tp, max(beginning.get(tp, 0), end.get(tp, 0) - back))
+        return end
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            consumer, self._consumer = self._consumer, None
+            await consumer.stop()
+
+    async def poll(self, timeout_ms: int = 500) -> int:
+        """Reads what is there (waiting up to ``timeout_ms``); returns the records handled."""
+        assert self._consumer is not None, "call start() first"
+        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=2000)
+        handled = 0
+        for tp, records in batches.items():
+            await self.handle(self._names[tp.topic], [r.value for r in records])
+            self._next[tp] = records[-1].offset + 1
+            handled += len(records)
+        return handled
+
+    async def handle(self, topic: str, values: list[bytes | None]) -> None:
+        """Feeds one topic's messages to the view (and the subscribers), oldest first."""
+        if topic == "quality":
+            for report in self._parse(QualityReport, values):
+                self.view.add_report(report)
+        elif topic == "alerts":
+            for alert in self._parse(Alert, values):
+                self.publish("alert", self.view.add_alert(alert))
+        elif topic == "deadletter":
+            for record in self._parse(DeadLetter, values):
+                self.view.add_dead_letter(record)
+        elif topic == "relabel":
+            requests = self._parse(RelabelRequest, values)
+            # Only the newest requests stay on the dashboard; only they get a thumbnail.
+            keep = len(requests) - self.view.flagged_size
+            loop = asyncio.get_running_loop()
+            for index, request in enumerate(requests):
+                thumbnail = None
+                if self.thumbnails and index >= keep:
+                    thumbnail = await loop.run_in_executor(None, self._thumbnail, request)
+                self.publish("flagged", self.view.add_relabel(request, thumbnail))
+
+    def _parse(self, model: type[Any], values: list[bytes | None]) -> list[Any]:
+        parsed = []
+        for value in values:
+            try:
+                parsed.append(parse(model, value))
+            except InvalidMessage as exc:
+                self.skipped += 1
+                log.debug("skipping a %s message the dashboard cannot read: %s",
+                          model.__name__, exc)
+        return parsed
+
+    def _thumbnail(self, request: RelabelRequest) -> bytes | None:
+        try:
+            return make_thumbnail(image_bytes(request.image, self.settings),
+                                  max_pixels=self.settings.max_pixels)
+        except Exception as exc:  # a picture we cannot show still gets listed
+            log.debug("no thumbnail for %s: %s", request.frame_id, exc)
+            return None
+
+    async def run(self, *, retry_s: float = 5.0) -> None:
+        """Follows the topics until cancelled; reconnects after any error."""
+        while True:
+            try:
+                await self.start()
+                while True:
+                    await self.poll()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dashboard feed failed; retrying in %.0f s", retry_s)
+            finally:
+                with contextlib.suppress(Exception):
+                    await self.stop()
+            await asyncio.sleep(retry_s)
+
+    async def catch_up(self, *, idle_s: float = 1.5, timeout_s: float = 30.0) -> None:
+        """Reads the backlog once: until every partition reaches its end, or nothing comes."""
+        end = await self.start()
+        try:
+            deadline = time.monotonic() + timeout_s
+            last_record = time.monotonic()
+            while time.monotonic() < deadline:
+                if await self.poll(timeout_ms=200):
+                    last_record = time.monotonic()
+                assert self._consumer is not None
+                positions = {tp: await self._consumer.position(tp) for tp in end}
+                if all(positions[tp] >= offset for tp, offset in end.items()):
+                    return
+                if time.monotonic() - last_record > idle_s:
+                    return
+        finally:
+            await self.stop()
