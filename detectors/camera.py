@@ -203,7 +203,11 @@ class CameraInspector:
         flagged = bool(issues)
         if flagged:
             self._flagged += 1
-        if not flagged or self._flagged % p.baseline.admit_flagged_every == 0:
+        # During warm-up every frame is admitted (a camera that starts out odd must still
+        # get a baseline); afterwards flagged frames only now and then, so a lasting change
+        # of scene becomes the new normal within window x admit_flagged_every / 2 frames.
+        admit = not self._base.ready or self._flagged % p.baseline.admit_flagged_every == 0
+        if not flagged or admit:
             row = {k: metrics[k] for k in BASELINE_METRICS}
             if delta == delta and not still:
                 row["change"] = delta

@@ -69,7 +69,10 @@ def check_bright(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issu
     v = m["brightness"]
     ratio = v / p.ceiling
     limit = p.ceiling
-    rel = _high_limit(base, "brightness", p.rise, _k(policy))
+    rel = None
+    if base.ready:
+        med = base.median("brightness")
+        rel = max(1.0 - p.headroom * (1.0 - med), med + _k(policy) * base.sigma("brightness"))
     if rel is not None and v > p.rise_min:
         limit = max(min(rel, p.ceiling), p.rise_min)
         ratio = max(ratio, v / limit)
@@ -96,7 +99,7 @@ def check_blurry(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issu
 def check_noisy(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
     p = policy.noisy
     rel = _high_limit(base, "noise", p.rise, _k(policy))
-    limit = p.floor if rel is None else max(p.floor, rel)
+    limit = p.floor if rel is None else min(p.floor, rel)
     ratio = m["noise"] / limit
     return p.judge(Check.NOISY, ratio, f"noise sigma {m['noise']:.2f} grey levels is above "
                    f"{limit:.2f} ({_usual(base, 'noise', '.2f')})")
@@ -127,7 +130,7 @@ def check_exposure_clipped(m: Metrics, base: RobustBaseline,
     p = policy.exposure_clipped
     limit = p.floor
     if base.ready:
-        limit = max(limit, base.median("clipped") + p.rise)
+        limit = min(limit, base.median("clipped") + p.rise)
     v = m["clipped"]
     return p.judge(Check.EXPOSURE_CLIPPED, v / limit, f"{100 * v:.1f}% of pixels are clipped "
                    f"to black or white, over {100 * limit:.1f}% ({_usual(base, 'clipped')})")

@@ -15,23 +15,23 @@ The default table (``Policy()``):
 ==========================  ================================================================
 check                       flagged when
 ==========================  ================================================================
-dark                        brightness < max(0.08, 0.55 x camera median)
-bright                      brightness > 0.92, or > 1.6 x camera median and > 0.55
+dark                        brightness < max(0.05, 0.55 x camera median)
+bright                      brightness > 0.92, or 1 - b < 0.45 x (1 - camera median) and b > 0.55
 low_contrast                contrast < max(0.035, 0.55 x camera median)
 blurry                      edge/contrast ratio < 0.62 x camera median, or < 0.08
-noisy                       noise sigma > max(3.0, 1.9 x camera median) grey levels
+noisy                       noise sigma > 6.0, or > 1.9 x camera median grey levels
 low_information             entropy < max(1.6, camera median - 1.9) bits (of 5)
 grayscale                   colourfulness < 0.012 (grey pixels, stored as RGB or not)
 odd_size                    a side < 96 px, or the size differs from the camera's usual one
 odd_aspect_ratio            long side / short side > 2.5
-exposure_clipped            clipped pixels > max(0.12, camera median + 0.10)
+exposure_clipped            clipped pixels > 0.3, or > camera median + 0.10
 exact_duplicate             identical pixels to one of the camera's last 64 frames
 near_duplicate              256-bit perceptual hash within 3 bits of a frame 4-64 back, and
                             under half the camera's usual nearest distance (5th percentile)
 frozen                      3 consecutive frames with no change beyond compression noise
 camera_moved                view shifted > 6 % or no longer matches the reference
 obstructed                  > 25 % of the view lost its texture compared with the reference
-dropped_frames              gap > max(1.0 s, 2.5 x camera median interval)
+dropped_frames              gap > 2.5 x camera median interval (+ 6 robust sigmas)
 annotation_near_border      a box within 1 % of the image border
 tiny_box                    a box side < 4 px or area < 0.01 % of the image
 duplicate_box               two boxes with the same label and IoU > 0.9
@@ -88,13 +88,14 @@ class CheckPolicy(BaseModel):
 
 
 class DarkPolicy(CheckPolicy):
-    floor: float = Field(0.08, description="mean brightness (0-1) below which a frame is dark")
+    floor: float = Field(0.05, description="mean brightness (0-1) below which a frame is dark")
     drop: float = Field(0.55, description="dark below this fraction of the camera's median")
 
 
 class BrightPolicy(CheckPolicy):
     ceiling: float = Field(0.92, description="mean brightness above which a frame is bright")
-    rise: float = Field(1.6, description="bright above this multiple of the camera's median ...")
+    headroom: float = Field(
+        0.45, description="bright when 1 - brightness falls below this x the camera's ...")
     rise_min: float = Field(0.55, description="... when also brighter than this")
 
 
@@ -109,7 +110,7 @@ class BlurryPolicy(CheckPolicy):
 
 
 class NoisyPolicy(CheckPolicy):
-    floor: float = Field(3.0, description="noise sigma (grey levels) that is always noisy")
+    floor: float = Field(6.0, description="noise sigma (grey levels) that is always noisy")
     rise: float = Field(1.9, description="noisy above this multiple of the camera's median")
 
 
@@ -134,7 +135,7 @@ class OddAspectRatioPolicy(CheckPolicy):
 
 
 class ExposureClippedPolicy(CheckPolicy):
-    floor: float = Field(0.12, description="fraction of pixels at 0-3 or 252-255")
+    floor: float = Field(0.3, description="fraction of pixels at 0-3 or 252-255")
     rise: float = Field(0.10, description="... or this much more than the camera's median")
 
 
@@ -168,7 +169,7 @@ class ObstructedPolicy(CheckPolicy):
 
 
 class DroppedFramesPolicy(CheckPolicy):
-    min_gap: float = Field(1.0, description="seconds; shorter gaps are never drops")
+    min_gap: float = Field(0.0, description="seconds; shorter gaps are never drops")
     factor: float = Field(2.5, description="gap above this multiple of the camera's interval")
 
 
@@ -242,7 +243,7 @@ class Policy(BaseModel):
     --------
     >>> p = Policy.model_validate({"cameras": {"cam-7": {"dark": {"floor": 0.02}}}})
     >>> p.for_camera("cam-7").dark.floor, p.for_camera("cam-1").dark.floor
-    (0.02, 0.08)
+    (0.02, 0.05)
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

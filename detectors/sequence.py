@@ -76,7 +76,7 @@ def hash_tolerance(base: RobustBaseline, policy: CameraPolicy) -> int:
 
 
 def check_near_history(bits: int, back: int, tol: int, policy: CameraPolicy) -> Issue | None:
-    if tol < 0 or back == 0:
+    if tol < 1 or back == 0:  # a camera whose frames all hash alike: hashes cannot tell
         return None
     ratio = (tol + 1.0) / (bits + 0.5)
     return policy.near_duplicate.judge(

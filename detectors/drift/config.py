@@ -27,9 +27,13 @@ class DriftConfig(BaseModel):
     warmup_frames: int = Field(3000, ge=100, description="frames learning a reference online")
     max_block: int = Field(50, ge=1, description="largest block of frames averaged per update")
     indicator_min_count: float = Field(
-        5.0, gt=0, description="0/1 statistics: expected rarer outcomes per block (normality)"
+        10.0, gt=0, description="0/1 statistics: expected rarer outcomes per block (normality)"
     )
     max_indicator_block: int = Field(200, ge=1)
+    max_allowance: float = Field(
+        1.0, gt=0, description="largest CUSUM allowance k (block z units); larger shifts share it"
+    )
+    block_per_tau: float = Field(1.0, gt=0, description="block length / autocorrelation time")
     reference_margin: float = Field(
         2.0, ge=0, description="std errors of the reference mean absorbed before alarming"
     )

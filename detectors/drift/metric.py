@@ -57,6 +57,11 @@ class MetricMonitor:
         self._mean = reference.mean
         self._block = reference.block
         self._zscale = math.sqrt(reference.block) / reference.lr_std
+        self._indicator = reference.indicator
+        if reference.indicator:
+            self._zscale *= 2.0 * reference.std
+            b = reference.block
+            self._mean = math.asin(math.sqrt((reference.mean * b + 0.375) / (b + 0.75)))
         self._charts = [
             ReferencePageHinkley(delta=k, threshold=h)
             for k, h in zip(reference.allowances, reference.thresholds, strict=True)
@@ -89,7 +94,11 @@ class MetricMonitor:
         self._bsq += x * x
         if self._bn < self._block:
             return None
-        z = (self._bsum / self._bn - self._mean) * self._zscale
+        if self._indicator:  # Anscombe's arcsine: near-Gaussian tails for counts
+            m = math.asin(math.sqrt(min(max(self._bsum + 0.375, 0.0) / (self._bn + 0.75), 1.0)))
+        else:
+            m = self._bsum / self._bn
+        z = (m - self._mean) * self._zscale
         self._history.append([self._bfirst, self._bn, self._bsum, self._bsq, z])
         self._bn = 0
         self._bsum = 0.0

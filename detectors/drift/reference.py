@@ -18,7 +18,10 @@ class MetricReference(BaseModel):
     ``block`` frames are averaged per detector update; ``lr_std`` is the long-run standard
     deviation (std * sqrt(integrated autocorrelation time)), so a block mean standardised as
     ``(mean - mean_ref) * sqrt(block) / lr_std`` is close to N(0, 1) even on correlated
-    footage. ``allowances``/``thresholds`` are the CUSUM ``k``/``h`` of each chart.
+    footage. A 0/1 ``indicator`` (class frequency) is standardised on the arcsine scale,
+    ``2 * sqrt(block) * (asin(sqrt(rate')) - asin(sqrt(rate_ref'))) * std / lr_std``
+    with Anscombe's ``rate' = (count + 3/8) / (block + 3/4)``, whose
+    tails stay close to Gaussian for rare classes. ``allowances``/``thresholds`` are the CUSUM ``k``/``h`` of each chart.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -67,7 +70,7 @@ def integrated_autocorrelation_time(x: np.ndarray, c: float = 5.0) -> float:
 
 def block_size(tau: float, mean: float, indicator: bool, config: DriftConfig) -> int:
     """Frames per block: about one autocorrelation time; more for rare 0/1 events."""
-    b = 1 if tau < 1.5 else math.ceil(tau)
+    b = 1 if tau < 1.5 else math.ceil(tau * config.block_per_tau)
     b = min(b, config.max_block)
     if indicator:
         p = min(max(min(mean, 1.0 - mean), 1e-6), 0.5)
@@ -88,11 +91,13 @@ def charts(
     scale = std * math.sqrt(block) / lr_std
     arl_blocks = config.detector_arl_frames / block
     margin = config.reference_margin * math.sqrt(block / max(n, 1))
-    ks, hs = [], []
-    for shift in config.design_shifts:
-        k = 0.5 * shift * scale
-        ks.append(k)
-        hs.append(cusum_threshold(arl_blocks, max(k - margin, 0.25 * k)))
+    ks: list[float] = []
+    for shift in sorted(config.design_shifts):
+        # a chart whose allowance is above max_allowance would fire on one block's tail
+        k = round(min(0.5 * shift * scale, config.max_allowance), 9)
+        if k not in ks:
+            ks.append(k)
+    hs = [cusum_threshold(arl_blocks, max(k - margin, 0.25 * k)) for k in ks]
     return tuple(ks), tuple(hs)
 
 

@@ -1,0 +1,248 @@
+"""Everything framegate knows about one camera, composed into one stateful object.
+
+A :class:`CameraGate` runs a camera's image and sequence checks, its embedding reference,
+the join of frames with the model's predictions, the prediction and label checks, relabel
+routing within the camera's budget, and its drift monitors. It is pure: the worker loads it
+from a table (:meth:`CameraGate.from_state`), feeds it frames and predictions in arrival
+order, and stores :meth:`CameraGate.state` back.
+
+The join. A frame whose prediction is already waiting is completed at once. A frame from a
+camera that has sent predictions recently (``expect_predictions_s``) is held up to
+``join_window_s`` for its prediction, so its report carries every check; after that it is
+completed without one. Frames of cameras that send no predictions are never held. A
+prediction whose frame never comes expires and is counted in :attr:`CameraGate.unmatched`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from detectors.camera import CameraInspector, Inspection
+from detectors.decode import DecodedImage
+from detectors.drift import CameraDriftMonitor, DriftConfig, DriftEvent, class_frequency_stats
+from detectors.embedding_reference import EmbeddingReference
+from detectors.label_errors import ConfidentLearning, detection_label_issues
+from detectors.policy import CameraPolicy
+from detectors.prediction_checks import (
+    ClassFrequency,
+    PredictionThresholds,
+    check_prediction,
+    confidence,
+)
+from detectors.prediction_join import PredictionJoin
+from detectors.relabel import RelabelBudget, build_request
+from schemas import Frame, FrameImage, Issue, Prediction, QualityReport, RelabelRequest
+
+STATE_VERSION = 1
+
+
+class GateConfig(BaseModel):
+    """Per-camera settings of the model-aware half; defaults need no configuration."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    join_window_s: float = Field(10.0, gt=0, description="longest wait for a frame's partner")
+    expect_predictions_s: float = Field(
+        300.0, ge=0, description="hold frames of cameras that sent a prediction this recently")
+    max_pending: int = Field(2000, ge=1, description="frames and predictions waiting, per camera")
+    relabel_per_hour: float = Field(120.0, gt=0, description="relabel requests per camera-hour")
+    prediction: PredictionThresholds = PredictionThresholds()
+    drift: DriftConfig = DriftConfig()
+
+
+@dataclass
+class Completed:
+    """A frame with every check done: its report, maybe a request, and drift transitions."""
+
+    report: QualityReport
+    request: RelabelRequest | None
+    drift: list[DriftEvent] = field(default_factory=list)
+    budget_refused: bool = False
+
+
+class Held(BaseModel):
+    """A checked frame waiting for its prediction, with what completing it still needs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    frame: Frame
+    width: int
+    height: int
+    metrics: dict[str, float]
+    issues: list[Issue]
+
+
+def without_pixels(frame: Frame, source: str) -> Frame:
+    """The frame with inline image bytes replaced by where they are (``kafka://...``).
+
+    Held frames sit in the camera's state, which goes to a changelog on every batch: a
+    reference keeps it small, and a relabeling service can still fetch the image.
+    """
+    if frame.image.data is None:
+        return frame
+    return frame.model_copy(update={"image": FrameImage(encoding=frame.image.encoding,
+                                                        uri=source)})
+
+
+class CameraGate:
+    """One camera's checks and state; see the module docstring."""
+
+    def __init__(self, camera_id: str, policy: CameraPolicy, config: GateConfig) -> None:
+        self.camera_id = camera_id
+        self.policy = policy
+        self.config = config
+        self.inspector = CameraInspector(policy)
+        self.reference = EmbeddingReference()
+        self.labels = ConfidentLearning()
+        self.classes = ClassFrequency()
+        self.budget = RelabelBudget(per_hour=config.relabel_per_hour)
+        self.drift = CameraDriftMonitor(config.drift)
+        self.join: PredictionJoin[Held, Prediction] = PredictionJoin(
+            window_s=config.join_window_s, max_pending=config.max_pending)
+        self.last_prediction_at: float | None = None
+        self.unmatched = 0
+        #: metric -> id of the alert still firing, so its resolution carries the same id
+        self.open_alerts: dict[str, str] = {}
+        # Inline bytes of held frames, in memory only: after a restart their requests
+        # point at the frames topic instead.
+        self._pixels: dict[str, FrameImage] = {}
+
+    # -- feeding ------------------------------------------------------------------------
+    def frame(self, frame: Frame, image: DecodedImage, *, embedding: np.ndarray | None,
+              source: str, now: float) -> list[Completed]:
+        """Check one decoded frame; returns what completed (this frame unless it is held)."""
+        inspection: Inspection = self.inspector.inspect(
+            image, frame_id=frame.frame_id, captured_at=frame.captured_at.timestamp(),
+            annotations=frame.annotations)
+        metrics, issues = dict(inspection.metrics), list(inspection.issues)
+        if embedding is not None:
+            score, found = self.reference.observe(embedding, frame_id=frame.frame_id)
+            if np.isfinite(score.distance):
+                metrics["embedding_distance"] = float(score.distance)
+            issues += found
+        held = Held(frame=without_pixels(frame, source), width=image.width,
+                    height=image.height, metrics=metrics, issues=issues)
+        done = self.expire(now=now)
+        if frame.frame_id not in self.join and not self._expects_predictions(now):
+            return [*done, self._complete(held, None, frame.image)]
+        joined = self.join.add_frame(frame.frame_id, held, now=now)
+        if joined is None:
+            self._pixels[frame.frame_id] = frame.image
+            return done
+        return [*done, self._complete(held, joined.prediction, frame.image)]
+
+    def prediction(self, prediction: Prediction, *, now: float) -> list[Completed]:
+        """Join a prediction to its frame, or keep it waiting for the frame."""
+        self.last_prediction_at = now
+        joined = self.join.add_prediction(prediction.frame_id, prediction, now=now)
+        done = self.expire(now=now)
+        if joined is None:
+            return done
+        image = self._pixels.pop(prediction.frame_id, joined.frame.frame.image)
+        return [*done, self._complete(joined.frame, prediction, image)]
+
+    def expire(self, *, now: float) -> list[Completed]:
+        """Complete held frames whose prediction did not come in time; count lost predictions."""
+        done = []
+        for expired in self.join.expire(now=now):
+            if expired.side == "frame":
+                image = self._pixels.pop(expired.frame_id, expired.item.frame.image)
+                done.append(self._complete(expired.item, None, image))
+            else:
+                self.unmatched += 1
+        return done
+
+    @property
+    def held(self) -> int:
+        return self.join.waiting("frame")
+
+    def _expects_predictions(self, now: float) -> bool:
+        return (self.last_prediction_at is not None
+                and now - self.last_prediction_at <= self.config.expect_predictions_s)
+
+    # -- completing ---------------------------------------------------------------------
+    def _complete(self, held: Held, prediction: Prediction | None,
+                  image: FrameImage) -> Completed:
+        frame, metrics, issues = held.frame, dict(held.metrics), list(held.issues)
+        stats = {k: metrics[k] for k in ("brightness", "sharpness", "embedding_distance")
+                 if k in metrics}
+        if prediction is not None:
+            issues += check_prediction(prediction, self.config.prediction)
+            issues += self._label_issues(frame, prediction)
+            top = confidence(prediction)
+            if top is not None:
+                metrics["confidence"] = stats["confidence"] = float(top)
+            self.classes.update(prediction)
+            stats.update(class_frequency_stats(_labels(prediction, self.classes.min_score)))
+        at = frame.captured_at.timestamp()
+        events = self.drift.update(stats, frame_id=frame.frame_id, at=at)
+        report = QualityReport(
+            frame_id=frame.frame_id, camera_id=frame.camera_id, captured_at=frame.captured_at,
+            processed_at=datetime.now(tz=UTC),
+            width=held.width, height=held.height, metrics=metrics, issues=issues)
+        request, refused = None, False
+        if issues:
+            request = build_request(frame.model_copy(update={"image": image}), issues,
+                                    prediction=prediction)
+            if request is not None and not self.budget.offer(request.priority, now=at):
+                request, refused = None, True
+        return Completed(report, request, events, refused)
+
+    def _label_issues(self, frame: Frame, prediction: Prediction) -> list[Issue]:
+        found: list[Issue] = []
+        if prediction.classes is not None:
+            for annotation in frame.annotations:
+                if annotation.box is None:
+                    issue = self.labels.observe(annotation.label, prediction.classes)
+                    if issue is not None:
+                        found.append(issue)
+        elif prediction.detections is not None and any(a.box for a in frame.annotations):
+            found += detection_label_issues(frame.annotations, prediction.detections)
+        return found
+
+    # -- persistence --------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "inspector": self.inspector.state(),
+            "reference": self.reference.state(),
+            "labels": self.labels.state(),
+            "classes": self.classes.state(),
+            "budget": self.budget.state(),
+            "drift": self.drift.state(),
+            "join": self.join.state(),
+            "last_prediction_at": self.last_prediction_at,
+            "unmatched": self.unmatched,
+            "open_alerts": self.open_alerts,
+        }
+
+    @classmethod
+    def from_state(cls, camera_id: str, state: Mapping[str, Any], policy: CameraPolicy,
+                   config: GateConfig) -> CameraGate:
+        if state.get("version") != STATE_VERSION:
+            return cls(camera_id, policy, config)  # an older layout: start afresh
+        gate = cls(camera_id, policy, config)
+        gate.inspector = CameraInspector.from_state(state["inspector"], policy)
+        gate.reference = EmbeddingReference.from_state(state["reference"])
+        gate.labels = ConfidentLearning.from_state(state["labels"])
+        gate.classes = ClassFrequency.from_state(state["classes"])
+        gate.budget = RelabelBudget.from_state(state["budget"])
+        gate.drift = CameraDriftMonitor.from_state(state["drift"], config.drift)
+        gate.join = PredictionJoin.from_state(state["join"], frame_type=Held,
+                                              prediction_type=Prediction)
+        gate.last_prediction_at = state["last_prediction_at"]
+        gate.unmatched = state["unmatched"]
+        gate.open_alerts = dict(state["open_alerts"])
+        return gate
+
+
+def _labels(prediction: Prediction, min_score: float) -> list[str]:
+    if prediction.classes is not None:
+        return [max(prediction.classes, key=prediction.classes.__getitem__)]
+    return [d.label for d in prediction.detections or [] if d.score >= min_score]
