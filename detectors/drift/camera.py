@@ -82,7 +82,7 @@ class CameraDriftMonitor:
         metrics = self._metrics
         has_classes = CLASS_FRAME_KEY in stats
         for name, value in stats.items():
-            if name == CLASS_FRAME_KEY:
+            if name == CLASS_FRAME_KEY or value != value:  # NaN: not measured on this frame
                 continue
             m = metrics.get(name)
             if m is None:

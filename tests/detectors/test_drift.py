@@ -1,0 +1,289 @@
+"""Drift detection: standardisation, alert lifecycle, fleet, state round trip, real frames."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+from scipy.signal import lfilter
+
+from detectors.drift import (
+    CLASS_FRAME_KEY,
+    CameraDriftMonitor,
+    DriftConfig,
+    FleetDriftConfig,
+    FleetDriftMonitor,
+    calibrate,
+    class_frequency_stats,
+    cusum_arl,
+    cusum_threshold,
+    estimate_reference,
+)
+
+CONFIG = DriftConfig()
+
+
+def ar1(rng: np.random.Generator, n: int, phi: float = 0.9) -> np.ndarray:
+    e = rng.normal(scale=math.sqrt(1 - phi**2), size=n + 200)
+    return lfilter([1.0], [1.0, -phi], e)[200:]
+
+
+def run(mon: CameraDriftMonitor, rows: list[dict], start: int = 0) -> list:
+    events = []
+    for i, row in enumerate(rows, start):
+        events += mon.update(row, frame_id=f"f{i}", at=i * 0.5)
+    return events
+
+
+# -- thresholds and standardisation --------------------------------------------------------
+@pytest.mark.parametrize("k", [0.1, 0.25, 0.5, 1.0], ids=lambda k: f"k={k}")
+def test_threshold_reaches_target_run_length(k: float) -> None:
+    h = cusum_threshold(1e5, k)
+    assert cusum_arl(h, k) >= 1e5 > cusum_arl(h * 0.99, k)
+
+
+def test_cusum_threshold_is_honest_on_simulated_noise() -> None:
+    rng = np.random.default_rng(0)
+    h, k, runs = cusum_threshold(200, 0.5), 0.5, []
+    for _ in range(300):
+        s, t = 0.0, 0
+        while s <= h:
+            s = max(0.0, s + rng.normal() - k)
+            t += 1
+        runs.append(t)
+    assert 150 < np.mean(runs) < 260  # Siegmund's approximation, within sampling error
+
+
+def test_independent_stream_is_not_blocked() -> None:
+    rng = np.random.default_rng(1)
+    ref = estimate_reference(rng.normal(100.0, 5.0, 20_000), CONFIG)
+    assert ref.mean == pytest.approx(100.0, abs=0.2)
+    assert ref.std == pytest.approx(5.0, rel=0.03)
+    assert ref.tau < 1.5 and ref.block == 1 and ref.lr_std == ref.std
+
+
+def test_correlated_stream_is_blocked_and_standardised_by_long_run_std() -> None:
+    rng = np.random.default_rng(2)
+    ref = estimate_reference(ar1(rng, 20_000) * 3 + 50, CONFIG)
+    assert 14 < ref.tau < 26  # (1 + 0.9) / (1 - 0.9) = 19
+    assert ref.block > 10
+    assert ref.lr_std == pytest.approx(3 * math.sqrt(19), rel=0.2)
+    # fresh clean data standardised against that reference: block z values ~ N(0, 1) in the
+    # long run (variance of sums of 10 consecutive z values ~ 10)
+    mon = CameraDriftMonitor(CONFIG, calibrate({"m": ar1(rng, 20_000) * 3 + 50}, CONFIG))
+    run(mon, [{"m": v} for v in (ar1(rng, 200_000) * 3 + 50).tolist()])
+    z = np.array([b[4] for b in mon.metrics["m"]._history])
+    assert abs(z.mean()) < 0.4
+    sums = z[: len(z) // 10 * 10].reshape(-1, 10).sum(axis=1)
+    assert 0.5 < sums.var() / 10 < 1.6
+
+
+def test_class_frequency_convention_fills_absent_classes_with_zero() -> None:
+    cfg = DriftConfig(warmup_frames=100)
+    mon = CameraDriftMonitor(cfg)
+    for i in range(40):
+        mon.update(class_frequency_stats(["car"]), frame_id=f"f{i}", at=float(i))
+    mon.update(class_frequency_stats(["person"]), frame_id="f40", at=40.0)
+    mon.update({"brightness": 3.0}, frame_id="f41", at=41.0)  # no predictions: no class value
+    person, car = mon.metrics["class_freq:person"], mon.metrics["class_freq:car"]
+    assert person._warm == [0.0] * 40 + [1.0]  # earlier prediction frames back-filled
+    assert car._warm == [1.0] * 40 + [0.0]
+    assert CLASS_FRAME_KEY not in mon.metrics
+
+
+# -- alert lifecycle -----------------------------------------------------------------------
+def test_one_change_gives_one_alert_then_resolved_then_cooldown() -> None:
+    rng = np.random.default_rng(3)
+    cfg = DriftConfig(cooldown_frames=800)
+    mon = CameraDriftMonitor(cfg, calibrate({"b": rng.normal(0, 1, 20_000)}, cfg))
+    x = rng.normal(0, 1, 6000)
+    x[1000:3000] += 2.0  # one change, held for 2000 frames
+    x[3400:] += 2.0  # the same change again, 400 frames after it went away
+    events = run(mon, [{"b": v} for v in x.tolist()])
+    got = [(e.status, int(e.frame_id[1:])) for e in events]
+    assert [s for s, _ in got] == ["firing", "resolved", "firing"], got
+    (_, fire1), (_, resolved), (_, fire2) = got
+    assert 1000 <= fire1 < 1030
+    assert 3000 <= resolved < 3200
+    assert fire2 >= resolved + 800  # cooldown held the second alert back
+    first = events[0]
+    assert first.direction == "up" and first.severity in ("warning", "critical")
+    assert first.after["mean"] == pytest.approx(2.0, abs=0.6)
+    assert first.before["mean"] == pytest.approx(0.0, abs=0.05)
+    assert 950 <= int(first.change_point[1:]) <= fire1
+    assert first.example_frame_ids and all(int(f[1:]) >= 950 for f in first.example_frame_ids)
+
+
+def test_missing_statistics_are_skipped() -> None:
+    rng = np.random.default_rng(4)
+    ref = calibrate({"a": rng.normal(size=5000), "b": rng.normal(size=5000)}, CONFIG)
+    mon = CameraDriftMonitor(CONFIG, ref)
+    run(mon, [{"a": v} for v in rng.normal(size=300).tolist()])
+    run(mon, [{"b": float("nan")}] * 10)
+    assert mon.metrics["a"]._frames == 300 and "b" not in mon.metrics
+
+
+def test_config_rejects_nonsense() -> None:
+    with pytest.raises(ValidationError):
+        DriftConfig(design_shifts=())
+    with pytest.raises(ValidationError):
+        DriftConfig(target_false_alarms_per_day=0)
+    with pytest.raises(ValidationError):
+        CONFIG.frame_rate = 5  # frozen
+
+
+def test_calibrate_reports_progress_and_measured_in_sample_alarms() -> None:
+    rng = np.random.default_rng(5)
+    seen: list[tuple[int, int]] = []
+    ref = calibrate(
+        {"a": ar1(rng, 10_000), "b": rng.normal(size=10_000)},
+        CONFIG,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen[-1][0] == seen[-1][1] and len(seen) > 10
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert ref.in_sample_alarms == 0 and ref.frames == 10_000
+
+
+# -- state ---------------------------------------------------------------------------------
+def _rows(rng: np.random.Generator, n: int) -> list[dict]:
+    b = ar1(rng, n) * 2 + 100
+    b[2500:5000] -= 6.0
+    s = rng.normal(10, 1, n)
+    rows = []
+    for i in range(n):
+        row = {"brightness": float(b[i]), "sharpness": float(s[i])}
+        if i % 3:
+            row.update(class_frequency_stats(["person"] if rng.random() < 0.2 else []))
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize("cut", [700, 2517, 2900, 5300, 6100], ids=lambda c: f"cut@{c}")
+def test_state_round_trip_gives_identical_decisions(cut: int) -> None:
+    rng = np.random.default_rng(6)
+    cfg = DriftConfig(warmup_frames=1000, cooldown_frames=300)
+    ref = calibrate({"brightness": ar1(rng, 5000) * 2 + 100}, cfg)
+    rows = _rows(rng, 8000)
+    whole = CameraDriftMonitor(cfg, ref)
+    expected = run(whole, rows)
+    assert any(e.status == "firing" for e in expected)  # the cut points cross real decisions
+    first = CameraDriftMonitor(cfg, ref)
+    got = run(first, rows[:cut])
+    restored = CameraDriftMonitor.from_state(json.loads(json.dumps(first.state())), cfg)
+    got += run(restored, rows[cut:], start=cut)
+    assert got == expected
+    assert json.dumps(restored.state()) == json.dumps(whole.state())
+
+
+def test_state_rejects_unknown_version() -> None:
+    with pytest.raises(ValueError, match="version"):
+        CameraDriftMonitor.from_state({"version": 99}, CONFIG)
+
+
+# -- fleet ---------------------------------------------------------------------------------
+def _fleet_run(shift_cams: int, n_cams: int, shift: float, seed: int, frames: int = 4000):
+    rng = np.random.default_rng(seed)
+    cfg = DriftConfig()
+    cams = {
+        f"cam{c}": CameraDriftMonitor(cfg, calibrate({"b": rng.normal(size=5000)}, cfg, replay=False))
+        for c in range(n_cams)
+    }
+    fleet = FleetDriftMonitor(FleetDriftConfig(period_s=50.0, min_cameras=3, min_fraction=0.3))
+    cam_events, fleet_events = [], []
+    for t in range(frames):
+        at = t * 0.5
+        for c, (cid, mon) in enumerate(cams.items()):
+            v = rng.normal() + (shift if (t >= 1000 and c < shift_cams) else 0.0)
+            ev = mon.update({"b": v}, frame_id=f"{cid}-{t}", at=at)
+            cam_events += ev
+            if ev or t % 20 == 19:
+                fleet_events += fleet.update(cid, at=at, zscores=mon.drain_z(), events=ev)
+    return cam_events, fleet_events, fleet
+
+
+def test_fleet_vote_fires_once_when_many_cameras_drift_together() -> None:
+    cam_events, fleet_events, _ = _fleet_run(shift_cams=5, n_cams=10, shift=-2.0, seed=7)
+    assert sum(e.status == "firing" for e in cam_events) == 5
+    votes = [e for e in fleet_events if e.detector == "camera_vote"]
+    assert [e.status for e in votes] == ["firing"]
+    assert votes[0].direction == "down" and len(votes[0].camera_ids) >= 3
+
+
+def test_one_broken_camera_is_not_a_fleet_change() -> None:
+    cam_events, fleet_events, _ = _fleet_run(shift_cams=1, n_cams=10, shift=-2.0, seed=8)
+    assert sum(e.status == "firing" for e in cam_events) == 1
+    assert not [e for e in fleet_events if e.detector == "camera_vote"]
+
+
+def test_pooled_fleet_chart_sees_a_shift_too_small_for_each_camera() -> None:
+    cam_events, fleet_events, fleet = _fleet_run(
+        shift_cams=12, n_cams=12, shift=0.25, seed=9, frames=3000
+    )
+    pooled = [e for e in fleet_events if e.detector == "page_hinkley"]
+    assert [e.status for e in pooled] == ["firing"] and pooled[0].direction == "up"
+    assert pooled[0].at >= 500.0  # not before the shift (frame 1000 at 2 fps)
+    first_camera = min(e.at for e in cam_events if e.status == "firing")
+    assert pooled[0].at < first_camera  # the fleet sees it before any single camera does
+    again = FleetDriftMonitor.from_state(json.loads(json.dumps(fleet.state())), fleet.config)
+    assert json.dumps(again.state()) == json.dumps(fleet.state())
+
+
+# -- real frames ---------------------------------------------------------------------------
+VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+
+
+def _real_gray_frames() -> list[np.ndarray]:
+    """Real static-camera frames (vtest.avi), else a bundled photo with small jitter."""
+    import cv2
+
+    frames = []
+    if VTEST.exists():
+        cap = cv2.VideoCapture(str(VTEST))
+        ok, f = cap.read()
+        while ok:
+            frames.append(cv2.resize(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), (128, 96)))
+            ok, f = cap.read()
+    if len(frames) < 100:
+        from skimage import data
+
+        rng = np.random.default_rng(0)
+        img = cv2.resize(data.camera(), (140, 108)).astype(np.float32)
+        frames = [
+            cv2.warpAffine(img, np.float32([[1, 0, dx], [0, 1, dy]]), (128, 96))
+            for dx, dy in rng.uniform(-1.5, 1.5, size=(400, 2))
+        ]
+    return [f.astype(np.float32) for f in frames]
+
+
+def test_real_frames_gradual_darkening_gives_exactly_one_alert() -> None:
+    frames = _real_gray_frames()
+    rng = np.random.default_rng(10)
+    period = 2 * len(frames) - 2
+
+    def brightness(t: int, gain: float) -> float:
+        i = t % period
+        g = frames[i if i < len(frames) else period - i]
+        noisy = g * gain + rng.normal(0.0, 2.0, g.shape).astype(np.float32)
+        return float(np.clip(noisy, 0, 255).mean())
+
+    n_ref, pre, ramp, post = 4 * len(frames), 1000, 1500, 1500
+    cfg = DriftConfig()
+    ref = calibrate({"brightness": [brightness(t, 1.0) for t in range(n_ref)]}, cfg)
+    mon = CameraDriftMonitor(cfg, ref)
+    events = []
+    for j in range(pre + ramp + post):
+        gain = 1.0 - 0.25 * min(max(j - pre, 0) / ramp, 1.0)  # 25 % darker, gradually
+        events += mon.update(
+            {"brightness": brightness(n_ref + j, gain)}, frame_id=f"f{j}", at=j * 0.1
+        )
+    assert [(e.status, e.metric, e.direction) for e in events] == [
+        ("firing", "brightness", "down")
+    ]
+    fired = int(events[0].frame_id[1:])
+    assert pre < fired < pre + ramp
+    assert events[0].after["mean"] < events[0].before["mean"]
