@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from schemas.settings import Settings
 from streams.admin import ensure_topics
 from streams.broker import EmbeddedBroker, free_port
-from streams.fleet import scenes
+from streams.simulator import scenes
 from streams.producer import encode_jpeg, frame_message
 
 

@@ -9,12 +9,16 @@ standard deviations above the camera's mean. Outliers are folded in with a small
 (``outlier_weight``), so a few odd frames do not move the reference but a lasting change of
 scene is learned eventually (the drift detectors report it meanwhile).
 
-Near-duplicates are looked up among the last ``history`` embeddings, kept as int8 (one
-scale per vector: cosine similarities are exact to about 1e-3).
+Near-duplicates are looked up among the last ``history`` embeddings, kept as float16
+(cosine similarities exact to about 1e-4). A fixed camera's consecutive frames are all
+similar (cosine 0.997-0.999 on real footage with sensor noise), so similarity alone would
+flag every frame: a frame is a near-duplicate when it is above ``near_duplicate_similarity``
+*and* its gap ``1 - similarity`` is under ``duplicate_ratio`` times the camera's typical gap
+(a moving geometric mean, learned over ``warmup`` frames, before which nothing is flagged).
 
 State per camera, as JSON (arrays base64-encoded): ``4 * D`` bytes of centroid plus
-``history * (D + 4)`` bytes of history, times 4/3 for base64, plus frame ids. With
-EfficientNet-Lite0 (``D = 1280``) and ``history = 8``: about 21 KB.
+``history * 2 * D`` bytes of history, times 4/3 for base64, plus frame ids. With
+EfficientNet-Lite0 (``D = 1280``) and ``history = 8``: about 35 KB.
 """
 
 from __future__ import annotations
@@ -96,6 +100,7 @@ class EmbeddingReference:
         outlier_weight: float = 0.1,
         min_spread: float = 0.01,
         near_duplicate_similarity: float = 0.95,
+        duplicate_ratio: float = 0.2,
         history: int = 8,
     ) -> None:
         if half_life <= 0:
@@ -118,6 +123,9 @@ class EmbeddingReference:
         self.outlier_weight = float(outlier_weight)
         self.min_spread = float(min_spread)
         self.near_duplicate_similarity = float(near_duplicate_similarity)
+        if not 0.0 < duplicate_ratio < 1.0:
+            raise ValueError(f"duplicate_ratio must be in (0, 1), got {duplicate_ratio}")
+        self.duplicate_ratio = float(duplicate_ratio)
         self.history = int(history)
         self._reset()
 
@@ -129,6 +137,8 @@ class EmbeddingReference:
         self._mean_d = 0.0
         self._var_d = 0.0
         self._recent: deque[tuple[np.ndarray, float, str]] = deque(maxlen=max(1, self.history))
+        self._log_gap = 0.0  # moving mean of log(1 - best similarity) of ordinary frames
+        self._gap_n = 0
 
     # -- measure ------------------------------------------------------------------------
     def score(self, embedding: np.ndarray) -> EmbeddingScore:
@@ -167,11 +177,25 @@ class EmbeddingReference:
                 Check.OUTLIER, s.outlier_score, 0.5,
                 f"embedding distance {s.distance:.3f} to the camera's reference is {s.z:.1f} "
                 f"sd above its mean {self._mean_d:.3f} (threshold {self.outlier_z:g} sd)"))
-        if s.max_similarity >= self.near_duplicate_similarity:
+        if s.max_similarity >= self.near_duplicate_similarity and self._is_duplicate_gap(s):
             out.append(make_issue(
                 Check.NEAR_DUPLICATE, s.max_similarity, self.near_duplicate_similarity,
                 f"embedding similarity {s.max_similarity:.3f} to recent frame {s.duplicate_of!r}"))
         return out
+
+    def _is_duplicate_gap(self, s: EmbeddingScore) -> bool:
+        if self._gap_n < self.warmup:
+            return False
+        return 1.0 - s.max_similarity < self.duplicate_ratio * math.exp(self._log_gap)
+
+    def _learn_gap(self, s: EmbeddingScore) -> None:
+        if s.max_similarity < -0.5 or (s.max_similarity >= self.near_duplicate_similarity
+                                       and self._is_duplicate_gap(s)):
+            return  # no neighbour yet, or a duplicate: not an ordinary gap
+        log_gap = math.log(max(1e-6, 1.0 - s.max_similarity))
+        self._gap_n += 1
+        rate = max(1.0 / self._gap_n, 1.0 / self.half_life)
+        self._log_gap += rate * (log_gap - self._log_gap)
 
     # -- update -------------------------------------------------------------------------
     def update(self, embedding: np.ndarray, *, frame_id: str = "") -> None:
@@ -180,6 +204,7 @@ class EmbeddingReference:
         if not np.all(np.isfinite(e)):
             return
         s = self.score(e)
+        self._learn_gap(s)
         weight = self.outlier_weight if s.outlier_score >= 0.5 else 1.0
         self._n += 1
         if self._centroid is None:
@@ -197,9 +222,7 @@ class EmbeddingReference:
             self._mean_d += rate_d * delta
             self._var_d = (1.0 - rate_d) * (self._var_d + rate_d * delta * delta)
         if self.history:
-            peak = float(np.abs(e).max()) or 1.0
-            q = np.round(e / peak * 127.0).astype(np.int8)
-            self._recent.append((q, peak / 127.0, frame_id))
+            self._recent.append((e.astype(np.float16), 1.0, frame_id))
 
     def observe(
         self, embedding: np.ndarray, *, frame_id: str = ""
@@ -227,7 +250,7 @@ class EmbeddingReference:
 
     # -- persistence --------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
-        """JSON-serialisable; about 21 KB at ``D = 1280``, ``history = 8``."""
+        """JSON-serialisable; about 35 KB at ``D = 1280``, ``history = 8``."""
         dim = 0 if self._centroid is None else int(self._centroid.size)
         recent = list(self._recent)
         return {
@@ -235,7 +258,8 @@ class EmbeddingReference:
                        "outlier_z": self.outlier_z, "outlier_weight": self.outlier_weight,
                        "min_spread": self.min_spread,
                        "near_duplicate_similarity": self.near_duplicate_similarity,
-                       "history": self.history},
+                       "duplicate_ratio": self.duplicate_ratio, "history": self.history},
+            "log_gap": self._log_gap, "gap_n": self._gap_n,
             "dim": dim, "n": self._n, "weight": self._weight, "weight_d": self._weight_d,
             "mean_d": self._mean_d, "var_d": self._var_d,
             "centroid": None if self._centroid is None else _b64(self._centroid),
@@ -253,11 +277,13 @@ class EmbeddingReference:
         ref._weight_d = float(state["weight_d"])
         ref._mean_d = float(state["mean_d"])
         ref._var_d = float(state["var_d"])
+        ref._log_gap = float(state["log_gap"])
+        ref._gap_n = int(state["gap_n"])
         if state["centroid"] is not None:
             ref._centroid = _unb64(state["centroid"], np.float32, (dim,))
         ids = state["recent_ids"]
         if ids:
-            q = _unb64(state["recent"], np.int8, (len(ids), dim))
+            q = _unb64(state["recent"], np.float16, (len(ids), dim))
             for row, scale, fid in zip(q, state["recent_scales"], ids, strict=True):
                 ref._recent.append((row, float(scale), str(fid)))
         return ref

@@ -5,8 +5,9 @@
 * :func:`priority` — the reasons combined as a weighted noisy-OR,
   ``1 - prod(1 - w_check * score)``: one strong reason is enough, several weak ones add up,
   the result stays in [0, 1]. The weights (:data:`RELABEL_WEIGHTS`) say how much a check
-  says about the *labels*: label checks 1, model-uncertainty checks less, image-quality
-  checks little (a dark frame needs a camera fix more than a label). Weight 0: never routed.
+  says about the *labels*: label checks 1, model-uncertainty checks less, image and
+  sequence checks little (:data:`QUALITY_WEIGHT`: a dark frame needs a camera fix more than
+  a label, but a person should still see it, at the lowest priority). Weight 0: never routed.
 * :class:`RelabelBudget` — at most ``per_hour`` requests per camera per hour, spent on the
   highest-priority frames, deciding each frame when it arrives (no look-ahead):
 
@@ -49,6 +50,9 @@ RELABEL_WEIGHTS: Mapping[Check, float] = {
     Check.TINY_BOX: 0.3,
     Check.DUPLICATE_BOX: 0.5,
 }
+#: The weight of every image and sequence check (dark, blurry, frozen, ...).
+QUALITY_WEIGHT = 0.2
+RELABEL_WEIGHTS = {**{check: QUALITY_WEIGHT for check in Check}, **RELABEL_WEIGHTS}
 
 
 def request_id(camera_id: str, frame_id: str) -> str:

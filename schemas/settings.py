@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOPIC_NAMES = ("frames", "predictions", "quality", "relabel", "alerts", "deadletter")
+INTERNAL_TOPIC_NAMES = ("fleet",)
 
 
 class Settings(BaseSettings):
@@ -57,9 +58,18 @@ class Settings(BaseSettings):
     policy_file: Path | None = None
     decode_threads: int = Field(default=2, ge=1)
     batch_size: int = Field(default=32, ge=1, description="frames per batch (stream.take)")
+    embedder: str = Field(
+        default="efficientnet-lite0",
+        description="efficientnet-lite0 (built in), a path to a TorchScript model, or none")
+    device: str | None = Field(default=None, description="torch device; unset: cuda if present")
+    join_window_s: float = Field(default=10.0, gt=0, description="frame/prediction join window")
+    relabel_per_hour: float = Field(default=120.0, gt=0, description="relabel budget per camera")
+    drift_false_alarms_per_day: float = Field(default=0.5, gt=0, description="per camera")
+    drift_frame_rate: float = Field(default=2.0, gt=0, description="frames/s per camera")
+    drift_warmup_frames: int = Field(default=3000, ge=100, description="reference learning")
     batch_within_s: float = Field(default=0.05, gt=0, description="longest wait to fill a batch")
 
     def topic(self, name: str) -> str:
-        if name not in TOPIC_NAMES:
+        if name not in TOPIC_NAMES + INTERNAL_TOPIC_NAMES:
             raise ValueError(f"unknown topic {name!r}; known: {', '.join(TOPIC_NAMES)}")
         return f"{self.topic_prefix}{name}"

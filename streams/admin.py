@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from schemas.errors import FramegateError
-from schemas.settings import TOPIC_NAMES, Settings
+from schemas.settings import INTERNAL_TOPIC_NAMES, TOPIC_NAMES, Settings
 from streams.config import bootstrap_servers, kafka_client_options
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ class TopicMismatch(FramegateError):
 
 async def ensure_topics(settings: Settings, *, attempts: int = 30) -> dict[str, int]:
     """Create every missing topic; return name -> partition count. Retries until reachable."""
-    names = [settings.topic(name) for name in TOPIC_NAMES]
+    names = [settings.topic(name) for name in TOPIC_NAMES + INTERNAL_TOPIC_NAMES]
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap_servers(settings), **kafka_client_options(settings)
     )

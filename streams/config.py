@@ -7,6 +7,10 @@ from typing import Any
 
 import faust
 
+from detectors.camera_gate import GateConfig
+from detectors.drift import DriftConfig
+from detectors.embedding import Embedder
+
 from schemas.settings import Settings
 
 EMBEDDED_HOST = "127.0.0.1"
@@ -96,3 +100,25 @@ def kafka_client_options(settings: Settings) -> dict[str, Any]:
             settings.sasl_password.get_secret_value() if settings.sasl_password else None
         )
     return options
+
+
+def gate_config(settings: Settings) -> GateConfig:
+    """The per-camera settings of the model-aware checks and the drift monitors."""
+    return GateConfig(
+        join_window_s=settings.join_window_s,
+        relabel_per_hour=settings.relabel_per_hour,
+        drift=DriftConfig(
+            target_false_alarms_per_day=settings.drift_false_alarms_per_day,
+            frame_rate=settings.drift_frame_rate,
+            warmup_frames=settings.drift_warmup_frames,
+        ),
+    )
+
+
+def build_embedder(settings: Settings) -> Embedder | None:
+    """The configured embedder, loaded once per worker; ``none`` disables embedding checks."""
+    if settings.embedder.lower() == "none":
+        return None
+    if settings.embedder == "efficientnet-lite0":
+        return Embedder.default(device=settings.device)
+    return Embedder.from_torchscript(settings.embedder, device=settings.device)

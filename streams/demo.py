@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from schemas.settings import Settings
 from streams.config import bootstrap_servers, kafka_client_options
-from streams.fleet import fleet
+from streams.simulator import fleet
 from streams.producer import encode_jpeg, frame_message, producer
 
 OUTPUTS = ("quality", "relabel", "deadletter", "alerts")

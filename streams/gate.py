@@ -1,101 +1,165 @@
-"""The frames agent: validate, decode, check, report — in batches, never dying of one frame."""
+"""The gate agent: frames and predictions in, reports, requests and alerts out.
+
+One agent reads both input topics (co-partitioned by ``camera_id``), so a camera's frames
+and predictions meet in one place, in order, and the join needs no locks across agents.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from typing import Any
 
-from detectors.camera import CameraInspector
+from detectors.camera_gate import CameraGate, Completed
+from detectors.embedding import Embedder
 from detectors.policy import Policy
-from schemas import DeadLetter, Frame, InvalidMessage
-from streams import metrics, pipeline, tables, topics
+from schemas import Frame, InvalidMessage, Prediction
+from streams import config, metrics, pipeline, tables, topics
+from streams.alerting import to_alert
 from streams.app import app, settings
 from streams.deadletter import dead_letter
-from streams.intake import parse_frame
+from streams.intake import parse
 
 log = logging.getLogger(__name__)
 
 policy = Policy.from_yaml(settings.policy_file) if settings.policy_file else Policy()
+gate_config = config.gate_config(settings)
 pool = ThreadPoolExecutor(settings.decode_threads, thread_name_prefix="framegate-decode")
-# A cache of live inspectors in front of the table; cleared whenever partitions move, so
-# the table (recovered from its changelog) stays the source of truth.
-_inspectors: dict[str, CameraInspector] = {}
+batch_thread = ThreadPoolExecutor(1, thread_name_prefix="framegate-batch")
+embedder: Embedder | None = config.build_embedder(settings)
+
+# Live gates in front of the table, cleared whenever partitions move so that the table
+# (recovered from its changelog) stays the source of truth. The lock keeps the expiry timer
+# and the agent from touching a camera at the same time.
+_gates: dict[str, CameraGate] = {}
+_last_event: dict[str, Any] = {}
+_lock = asyncio.Lock()
 
 
 @app.on_partitions_revoked.connect
 async def _forget_cameras(sender: Any, revoked: Any, **kwargs: Any) -> None:
-    _inspectors.clear()
+    async with _lock:
+        _gates.clear()
+        _last_event.clear()
 
 
-def _inspector(camera_id: str) -> CameraInspector:
-    inspector = _inspectors.get(camera_id)
-    if inspector is None:
+def _gate(camera_id: str) -> CameraGate:
+    gate = _gates.get(camera_id)
+    if gate is None:
         state = tables.camera_state.get(camera_id)
         camera_policy = policy.for_camera(camera_id)
-        inspector = (
-            CameraInspector.from_state(state, camera_policy)
-            if state is not None
-            else CameraInspector(camera_policy)
-        )
-        _inspectors[camera_id] = inspector
-    return inspector
+        gate = (CameraGate.from_state(camera_id, state, camera_policy, gate_config)
+                if state is not None else CameraGate(camera_id, camera_policy, gate_config))
+        _gates[camera_id] = gate
+    return gate
 
 
 async def send_dead_letter(event: Any, stage: str, error: Exception) -> None:
     message = event.message
-    record: DeadLetter = dead_letter(
+    record = dead_letter(
         topic=message.topic, partition=message.partition, offset=message.offset,
-        key=message.key, payload=message.value, stage=stage, error=error, settings=settings,
-    )
+        key=message.key, payload=message.value, stage=stage, error=error, settings=settings)
     await topics.deadletter.send(key=message.key, value=record.model_dump_json().encode())
     metrics.observe_dead_letter(record)
 
 
+async def publish(camera_id: str, completed: Completed) -> None:
+    key = camera_id.encode()
+    await topics.quality.send(key=key, value=completed.report.model_dump_json().encode())
+    metrics.observe_report(completed.report)
+    if completed.request is not None:
+        await topics.relabel.send(key=key, value=completed.request.model_dump_json().encode())
+        metrics.observe_relabel(completed.request)
+    gate = _gates[camera_id]
+    for event in completed.drift:
+        firing_id = gate.open_alerts.pop(event.metric, None) if event.status == "resolved" \
+            else None
+        alert = to_alert(camera_id, event, firing_id=firing_id)
+        if event.status == "firing":
+            gate.open_alerts[event.metric] = alert.alert_id
+        await topics.alerts.send(key=key, value=alert.model_dump_json().encode())
+        metrics.observe_alert(alert)
+
+
+async def share_with_fleet(camera_id: str, completed: list[Completed]) -> None:
+    """Hand the camera's standardised drift values and transitions to the fleet monitor."""
+    gate = _gates[camera_id]
+    zscores = gate.drift.drain_z()
+    events = [asdict(e) for c in completed for e in c.drift]
+    if not zscores and not events:
+        return
+    at = max(c.report.captured_at.timestamp() for c in completed) if completed else time.time()
+    await topics.fleet.send(key=b"fleet", value=tables.dumps(
+        {"camera_id": camera_id, "at": at, "zscores": zscores, "events": events}))
+
+
+def _parse(event: Any) -> Frame | Prediction:
+    model = Prediction if event.message.topic == topics.predictions_name else Frame
+    return parse(model, event.value)
+
+
 async def check_batch(events: list[Any]) -> None:
-    valid: list[tuple[int, Frame]] = []
+    items: list[pipeline.Item] = []
     for index, event in enumerate(events):
         try:
-            valid.append((index, parse_frame(event.value)))
+            message = event.message
+            items.append(pipeline.Item(index, _parse(event),
+                                       f"kafka://{message.topic}/{message.partition}/{message.offset}"))
         except InvalidMessage as exc:
             await send_dead_letter(event, "validate", exc)
-    if not valid:
+    if not items:
         return
     loop = asyncio.get_running_loop()
-    checked = await loop.run_in_executor(None, pipeline.decode_batch, valid, settings, pool)
-    cameras = {item.frame.camera_id for item in checked if item.image is not None}
-    inspectors = {camera_id: _inspector(camera_id) for camera_id in cameras}
-    await loop.run_in_executor(pool, pipeline.inspect_batch, checked, inspectors)
-
-    last_event: dict[str, Any] = {}
-    for item in checked:
-        event = events[item.index]
-        if item.inspection is None:
-            await send_dead_letter(event, item.stage, item.error or RuntimeError("no result"))
-            continue
-        last_event[item.frame.camera_id] = event
-        report = pipeline.report_for(item)
-        key = item.frame.camera_id.encode()
-        await topics.quality.send(key=key, value=report.model_dump_json().encode())
-        metrics.observe_report(report)
-        if report.issues:
-            request = pipeline.relabel_request(item.frame, report.issues)
-            await topics.relabel.send(key=key, value=request.model_dump_json().encode())
-            metrics.observe_relabel(request)
-    for camera_id, event in last_event.items():
-        tables.put(tables.camera_state, camera_id, inspectors[camera_id].state(), event)
+    async with _lock:
+        for camera_id in {item.message.camera_id for item in items}:
+            _gate(camera_id)  # tables are read on the loop, never from the batch thread
+        outcome = await loop.run_in_executor(
+            batch_thread, lambda: pipeline.run_batch(
+                items, _gates.__getitem__, settings=settings, embedder=embedder, pool=pool,
+                now=time.time()))
+        for index, stage, error in outcome.failed:
+            await send_dead_letter(events[index], stage, error)
+        by_camera: dict[str, list[Completed]] = {}
+        for _, completed in outcome.completed:
+            camera_id = completed.report.camera_id
+            await publish(camera_id, completed)
+            by_camera.setdefault(camera_id, []).append(completed)
+        for item in items:
+            _last_event[item.message.camera_id] = events[item.index]
+        for camera_id in {item.message.camera_id for item in items}:
+            await share_with_fleet(camera_id, by_camera.get(camera_id, []))
+            tables.put(tables.camera_state, camera_id, _gates[camera_id].state(),
+                       _last_event[camera_id])
 
 
-@app.agent(topics.frames)
-async def check_frames(stream: Any) -> None:
-    """Checks every frame; a frame that fails goes to the dead-letter topic, never the floor."""
+@app.agent(topics.inputs)
+async def check(stream: Any) -> None:
+    """Checks every frame and joins predictions; what fails goes to the dead-letter topic."""
     async for events in stream.take_events(settings.batch_size, within=settings.batch_within_s):
         metrics.observe_batch(len(events))
         try:
             await check_batch(list(events))
         except Exception as exc:  # the agent must outlive any single batch
-            log.exception("batch of %d frames failed; sending them to the dead-letter topic",
+            log.exception("batch of %d messages failed; sending them to the dead-letter topic",
                           len(events))
             for event in events:
                 await send_dead_letter(event, "processing", exc)
+
+
+@app.timer(interval=1.0)
+async def complete_held_frames() -> None:
+    """Frames held for a prediction that never came are completed without it."""
+    now = time.time()
+    async with _lock:
+        for camera_id, gate in list(_gates.items()):
+            if not gate.held:
+                continue
+            done = gate.expire(now=now)
+            for completed in done:
+                await publish(camera_id, completed)
+            if done and camera_id in _last_event:
+                await share_with_fleet(camera_id, done)
+                tables.put(tables.camera_state, camera_id, gate.state(), _last_event[camera_id])

@@ -5,6 +5,7 @@ Values are plain JSON documents written by each detector's ``state()``; nothing 
 
 from __future__ import annotations
 
+import json
 import weakref
 from typing import Any
 
@@ -24,7 +25,12 @@ def _table(name: str, help: str) -> faust.Table:  # noqa: A002 - Faust's own key
     )
 
 
-camera_state = _table("camera-state", "Image and sequence baselines, hashes and references per camera.")
+camera_state = _table("camera-state", "Everything the gate knows about each camera (CameraGate).")
+fleet_state = _table("fleet-state", "The fleet drift monitor, under the single key 'fleet'.")
+
+
+def dumps(document: Any) -> bytes:
+    return json.dumps(document, separators=(",", ":")).encode()
 
 
 def put(table: faust.Table, key: str, value: Any, event: faust.types.EventT) -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from streams.app import app, settings
 
 
-def _topic(name: str, description: str):
+def _topic(*names: str, description: str):
     # Faust topics take no help text; the description documents the declaration.
     return app.topic(
-        settings.topic(name),
+        *(settings.topic(name) for name in names),
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",
@@ -23,11 +23,16 @@ def _topic(name: str, description: str):
     )
 
 
-frames = _topic("frames", "Frames published by cameras, keyed by camera_id.")
-predictions = _topic("predictions", "The fleet model's predictions, keyed by camera_id.")
-quality = _topic("quality", "One quality report per frame.")
-relabel = _topic("relabel", "Frames a person should look at, and why.")
-alerts = _topic("alerts", "Drift and camera-health alerts.")
-deadletter = _topic("deadletter", "Inputs that could not be processed, and why.")
+frames = _topic("frames", description="Frames published by cameras, keyed by camera_id.")
+predictions = _topic("predictions", description="The fleet model's predictions, keyed by camera_id.")
+quality = _topic("quality", description="One quality report per frame.")
+relabel = _topic("relabel", description="Frames a person should look at, and why.")
+alerts = _topic("alerts", description="Drift and camera-health alerts.")
+deadletter = _topic("deadletter", description="Inputs that could not be processed, and why.")
 
-ALL = (frames, predictions, quality, relabel, alerts, deadletter)
+fleet = _topic("fleet", description="Internal: each camera's drift summaries for the fleet monitor.")
+
+# The gate reads frames and predictions as one stream, so a camera's two inputs meet in
+# one agent, in order (both topics are keyed by camera_id and co-partitioned).
+inputs = _topic("frames", "predictions", description="Frames and predictions, together.")
+predictions_name = settings.topic("predictions")

@@ -9,7 +9,7 @@ log = logging.getLogger(__name__)
 
 def load_modules() -> None:
     """Import the modules that register agents, tables and views on the app."""
-    from streams import gate  # noqa: F401
+    from streams import fleet_drift, gate  # noqa: F401
     from streams import views  # noqa: F401  # dashboard, /metrics, JSON API (issue 6)
 
 

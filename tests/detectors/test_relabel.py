@@ -27,7 +27,8 @@ def test_priority_combines_reasons():
     weak = make_issue(Check.HIGH_ENTROPY, 0.85, 0.8, "")
     dark = make_issue(Check.DARK, 0.9, 0.5, "")
     assert priority([strong, weak]) > priority([strong]) > priority([weak]) > 0
-    assert priority([dark]) == 0.0 and 0 <= priority([strong] * 10) <= 1
+    assert 0 < priority([dark]) < priority([weak]) and 0 <= priority([strong] * 10) <= 1
+    assert priority([dark], {Check.DARK: 0.0}) == 0.0
 
 
 def test_build_request_carries_image_prediction_and_reasons():
@@ -38,9 +39,12 @@ def test_build_request_carries_image_prediction_and_reasons():
     req = build_request(_frame(), reasons, prediction=pred)
     assert isinstance(req, RelabelRequest)
     assert req.request_id == request_id("cam", "f1") and req.image.uri.endswith("f1.jpg")
-    assert [r.check for r in req.reasons] == [Check.LABEL_DISAGREEMENT, Check.LOW_CONFIDENCE]
+    assert [r.check for r in req.reasons] == [Check.LABEL_DISAGREEMENT, Check.LOW_CONFIDENCE,
+                                              Check.DARK]
     assert req.prediction == pred and 0.9 < req.priority <= 1
-    assert build_request(_frame(), [reasons[2]]) is None
+    dark_only = build_request(_frame(), [reasons[2]])
+    assert dark_only is not None and dark_only.priority < 0.2
+    assert build_request(_frame(), [reasons[2]], weights={Check.DARK: 0.0}) is None
     assert build_request(_frame(), reasons, prediction=pred) == req  # redelivery: the same request
 
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from schemas.settings import TOPIC_NAMES, Settings
+from schemas.settings import INTERNAL_TOPIC_NAMES, TOPIC_NAMES, Settings
 from streams.admin import TopicMismatch, ensure_topics
 from streams.cli import main
 from tests.factories import jittered, jpeg, photo
@@ -35,7 +35,7 @@ def _env(bootstrap: str, prefix: str) -> dict[str, str]:
 def test_topics_are_created_with_the_configured_partitions(bootstrap):
     settings = Settings(bootstrap_servers=bootstrap, topic_prefix="admin-a.", partitions=3)
     counts = asyncio.run(ensure_topics(settings))
-    assert counts == {settings.topic(name): 3 for name in TOPIC_NAMES}
+    assert counts == {settings.topic(name): 3 for name in TOPIC_NAMES + INTERNAL_TOPIC_NAMES}
     with pytest.raises(TopicMismatch, match="partition count"):
         asyncio.run(ensure_topics(settings.model_copy(update={"partitions": 5})))
 

@@ -1,0 +1,45 @@
+"""Drift transitions become alerts with deterministic ids."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from detectors.drift import DriftEvent
+from schemas import Alert
+
+_NAMESPACE = uuid.UUID("0d7c6b1e-2f4a-4c1b-9e55-666c65657473")  # framegate alerts
+
+HEALTH_METRICS = {"brightness", "sharpness"}
+
+
+def alert_id(camera_id: str | None, event: DriftEvent) -> str:
+    """Same change, same id: firing and resolved share it, and a redelivery repeats it."""
+    origin = event.change_point or event.frame_id
+    return str(uuid.uuid5(_NAMESPACE, f"{camera_id or '*'}|{event.metric}|{event.detector}|"
+                                      f"{event.direction}|{origin}"))
+
+
+def to_alert(camera_id: str | None, event: DriftEvent, *, firing_id: str | None = None) -> Alert:
+    """The alert for one transition; ``firing_id`` ties a ``resolved`` to its ``firing``."""
+    before, after = event.before, event.after
+    shift = (after.get("mean", 0.0) - before.get("mean", 0.0)) / (before.get("std") or 1.0)
+    where = f"camera {camera_id}" if camera_id else f"{len(event.camera_ids)} cameras"
+    verb = "changed" if event.status == "firing" else "is back at its reference"
+    return Alert(
+        alert_id=firing_id or alert_id(camera_id, event),
+        kind="drift",
+        status=event.status,
+        camera_id=camera_id,
+        metric=event.metric,
+        detector=event.detector,
+        at=datetime.fromtimestamp(event.at, tz=UTC),
+        frame_id=event.frame_id,
+        change_point=event.change_point,
+        before=before,
+        after=after,
+        example_frame_ids=list(event.example_frame_ids),
+        severity=event.severity,
+        detail=f"{event.metric} on {where} {verb} ({event.direction}, {shift:+.2f} sd)"
+        + (f"; cameras: {', '.join(event.camera_ids[:8])}" if event.camera_ids else ""),
+    )

@@ -1,0 +1,68 @@
+"""The fleet agent: every camera's drift summaries meet in one place, on one partition.
+
+A fleet-wide change (lighting across a site, a model update) is a different story from one
+broken camera. Each gate batch sends its cameras' standardised block values and drift
+transitions to the internal fleet topic under one key, so one worker holds the fleet
+monitor (in a table, recovered like the cameras' state) whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from detectors.drift import DriftEvent, FleetDriftMonitor
+from schemas import InvalidMessage
+from streams import tables, topics
+from streams.alerting import to_alert
+from streams.app import app
+from streams.gate import send_dead_letter
+
+log = logging.getLogger(__name__)
+
+FLEET_KEY = "fleet"
+# The live monitor in front of the table; dropped when partitions move (see streams.gate).
+_live: dict[str, Any] = {}
+
+
+@app.on_partitions_revoked.connect
+async def _forget_fleet(sender: Any, revoked: Any, **kwargs: Any) -> None:
+    _live.clear()
+
+
+def _monitor() -> tuple[FleetDriftMonitor, dict[str, str]]:
+    if not _live:
+        state = tables.fleet_state.get(FLEET_KEY)
+        _live["monitor"] = FleetDriftMonitor.from_state(state) if state else FleetDriftMonitor()
+        _live["open"] = dict((state or {}).get("open_alerts", {}))
+    return _live["monitor"], _live["open"]
+
+
+def _event(document: dict[str, Any]) -> DriftEvent:
+    return DriftEvent(**{**document, "camera_ids": tuple(document.get("camera_ids", ()))})
+
+
+@app.agent(topics.fleet)
+async def watch_fleet(stream: Any) -> None:
+    """Feeds the fleet drift monitor and publishes fleet alerts (``camera_id`` null)."""
+    async for event in stream.events():
+        monitor, open_alerts = _monitor()
+        try:
+            summary = json.loads(event.value)
+            found = monitor.update(
+                summary["camera_id"], at=float(summary["at"]),
+                zscores={k: (float(s), int(n)) for k, (s, n) in summary["zscores"].items()},
+                events=[_event(e) for e in summary["events"]])
+        except (ValueError, KeyError, TypeError) as exc:
+            await send_dead_letter(event, "fleet", InvalidMessage("invalid_fields", str(exc)))
+            continue
+        for drift in found:
+            key = f"{drift.metric}|{drift.detector}"
+            firing_id = open_alerts.pop(key, None) if drift.status == "resolved" else None
+            alert = to_alert(None, drift, firing_id=firing_id)
+            if drift.status == "firing":
+                open_alerts[key] = alert.alert_id
+            await topics.alerts.send(key=b"fleet", value=alert.model_dump_json().encode())
+        tables.put(tables.fleet_state, FLEET_KEY,
+                   {**monitor.state(), "open_alerts": open_alerts}, event)
