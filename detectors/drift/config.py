@@ -35,7 +35,7 @@ class DriftConfig(BaseModel):
     )
     block_per_tau: float = Field(1.0, gt=0, description="block length / autocorrelation time")
     reference_margin: float = Field(
-        2.0, ge=0, description="std errors of the reference mean absorbed before alarming"
+        1.0, ge=0, description="std errors of the reference mean absorbed before alarming"
     )
     cooldown_frames: int = Field(600, ge=0, description="after a resolve, no new alert for this long")
     min_resolve_shift: float = Field(
