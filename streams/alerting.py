@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from detectors.camera_gate import HEALTH_DETECTOR
 from detectors.drift import DriftEvent
 from schemas import Alert
 
@@ -23,12 +24,18 @@ def alert_id(camera_id: str | None, event: DriftEvent) -> str:
 def to_alert(camera_id: str | None, event: DriftEvent, *, firing_id: str | None = None) -> Alert:
     """The alert for one transition; ``firing_id`` ties a ``resolved`` to its ``firing``."""
     before, after = event.before, event.after
-    shift = (after.get("mean", 0.0) - before.get("mean", 0.0)) / (before.get("std") or 1.0)
     where = f"camera {camera_id}" if camera_id else f"{len(event.camera_ids)} cameras"
-    verb = "changed" if event.status == "firing" else "is back at its reference"
+    health = event.detector == HEALTH_DETECTOR
+    if health:
+        detail = (f"{where}: {event.metric.replace('_', ' ')}" if event.status == "firing"
+                  else f"{where}: {event.metric.replace('_', ' ')} cleared")
+    else:
+        shift = (after.get("mean", 0.0) - before.get("mean", 0.0)) / (before.get("std") or 1.0)
+        verb = "changed" if event.status == "firing" else "is back at its reference"
+        detail = f"{event.metric} on {where} {verb} ({event.direction}, {shift:+.2f} sd)"
     return Alert(
         alert_id=firing_id or alert_id(camera_id, event),
-        kind="drift",
+        kind="camera_health" if health else "drift",
         status=event.status,
         camera_id=camera_id,
         metric=event.metric,
@@ -40,6 +47,5 @@ def to_alert(camera_id: str | None, event: DriftEvent, *, firing_id: str | None 
         after=after,
         example_frame_ids=list(event.example_frame_ids),
         severity=event.severity,
-        detail=f"{event.metric} on {where} {verb} ({event.direction}, {shift:+.2f} sd)"
-        + (f"; cameras: {', '.join(event.camera_ids[:8])}" if event.camera_ids else ""),
+        detail=detail + (f"; cameras: {', '.join(event.camera_ids[:8])}" if event.camera_ids else ""),
     )

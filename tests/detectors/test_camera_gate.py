@@ -1,0 +1,112 @@
+"""One camera composed: the frame/prediction join, label checks, health alerts, state."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from detectors.camera import decode_for_checks
+from detectors.camera_gate import CameraGate, GateConfig
+from detectors.policy import Policy
+from schemas import Frame, Prediction
+from tests.factories import frame_doc, jittered, jpeg, photo
+
+T = 1_800_000_000.0
+
+
+def _frame(index: int, pixels: np.ndarray | None = None, **fields) -> tuple[Frame, object]:
+    data = jpeg(pixels if pixels is not None else jittered(photo("coffee"), index))
+    frame = Frame.model_validate(frame_doc("cam-g", index, data=data, **fields))
+    return frame, decode_for_checks(data, max_pixels=10**8)
+
+
+def _gate(**config) -> CameraGate:
+    return CameraGate("cam-g", Policy().for_camera("cam-g"), GateConfig(**config))
+
+
+def _prediction(index: int, **kind) -> Prediction:
+    return Prediction(frame_id=f"cam-g:{index:06d}", camera_id="cam-g", model="m@1", **kind)
+
+
+def _feed(gate: CameraGate, index: int, now: float, **fields):
+    frame, image = _frame(index, **fields)
+    return gate.frame(frame, image, embedding=None, source=f"kafka://f/0/{index}", now=now)
+
+
+def test_frames_of_a_camera_without_predictions_complete_at_once():
+    gate = _gate()
+    done = _feed(gate, 0, T)
+    assert [c.report.frame_id for c in done] == ["cam-g:000000"] and gate.held == 0
+
+
+@pytest.mark.parametrize("prediction_first", [True, False], ids=["prediction-first", "frame-first"])
+def test_prediction_joins_its_frame_in_either_order(prediction_first):
+    gate = _gate()
+    gate.prediction(_prediction(0, classes={"cup": 0.9, "plate": 0.1}), now=T)  # camera predicts
+    _feed(gate, 0, T)
+    low = _prediction(1, classes={"cup": 0.4, "plate": 0.35, "spoon": 0.25})
+    if prediction_first:
+        assert gate.prediction(low, now=T + 1) == []
+        done = _feed(gate, 1, T + 1.2)
+    else:
+        assert _feed(gate, 1, T + 1) == []  # held: this camera sends predictions
+        assert gate.held == 1
+        done = gate.prediction(low, now=T + 1.5)
+    [completed] = done
+    checks = {i.check for i in completed.report.issues}
+    assert "low_confidence" in checks
+    assert completed.report.metrics["confidence"] == pytest.approx(0.4)
+    assert completed.request is not None and completed.request.prediction == low
+    assert completed.request.image.data is not None  # the inline image, not a reference
+
+
+def test_a_held_frame_completes_without_its_prediction_after_the_window():
+    gate = _gate(join_window_s=5)
+    gate.prediction(_prediction(99, classes={"cup": 1.0}), now=T)
+    assert _feed(gate, 1, T + 1) == []
+    assert gate.expire(now=T + 3) == []
+    done = gate.expire(now=T + 6.5)
+    assert [c.report.frame_id for c in done] == ["cam-g:000001"]
+    assert "confidence" not in done[0].report.metrics
+    assert gate.unmatched == 1  # prediction 99 never met its frame
+
+
+def test_detection_label_checks_run_on_annotated_frames():
+    gate = _gate()
+    gate.prediction(_prediction(0, detections=[
+        {"label": "cup", "score": 0.95, "box": [100, 100, 300, 300]},
+        {"label": "spoon", "score": 0.9, "box": [400, 50, 600, 200]},
+    ]), now=T)
+    [completed] = _feed(gate, 0, T, annotations=[{"label": "plate", "box": [102, 98, 298, 305]}])
+    checks = {i.check for i in completed.report.issues}
+    assert {"class_swap", "missed_object"} <= checks
+
+
+def test_a_frozen_camera_raises_one_health_alert_and_resolves_it():
+    gate = _gate(health_clear_frames=3)
+    still = jittered(photo("coffee"), 1)
+    events = []
+    for index in range(8):
+        events += [e for c in _feed(gate, index, T + index) for e in c.drift]
+    for index in range(8, 40):
+        events += [e for c in _feed(gate, index, T + index, pixels=still) for e in c.drift]
+    for index in range(40, 50):
+        events += [e for c in _feed(gate, index, T + index) for e in c.drift]
+    frozen = [(e.status, e.detector) for e in events if e.metric == "frozen"]
+    assert frozen == [("firing", "check"), ("resolved", "check")]
+
+
+def test_state_round_trip_gives_identical_reports():
+    gate = _gate()
+    gate.prediction(_prediction(5, classes={"cup": 0.7, "plate": 0.3}), now=T)
+    for index in range(5):
+        _feed(gate, index, T + index)
+    restored = CameraGate.from_state("cam-g", json.loads(json.dumps(gate.state())),
+                                     Policy().for_camera("cam-g"), GateConfig())
+    for g in (gate, restored):
+        [done] = _feed(g, 5, T + 5)
+        g.result = done.report.model_dump(exclude={"processed_at"})
+    assert gate.result == restored.result
+    assert json.dumps(gate.state()) == json.dumps(restored.state())
