@@ -29,6 +29,12 @@ class DriftEvent:
     severity: Severity = "warning"
     direction: Literal["up", "down"] = "up"
     camera_ids: tuple[str, ...] = ()
+    fired_frame_id: str = ""
+
+    @property
+    def alert_key(self) -> str:
+        """Deterministic key shared by a firing and its resolve: hash it into ``alert_id``."""
+        return f"{self.metric}|{self.detector}|{self.fired_frame_id or self.frame_id}"
 
 
 def severity_for(shift_sigma: float, warning: float, critical: float) -> Severity:

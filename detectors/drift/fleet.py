@@ -56,7 +56,7 @@ class FleetDriftMonitor:
         self._contrib: dict[str, set[str]] = {}
         self._seen: dict[str, float] = {}
         self._drifting: dict[str, dict[str, list[Any]]] = {}  # metric -> cam -> [at, dir, cp]
-        self._vote: dict[str, list[Any]] = {}  # metric -> [state, until, dir]
+        self._vote: dict[str, list[Any]] = {}  # metric -> [state, until, dir, fired frame id]
 
     def update(
         self,
@@ -113,7 +113,7 @@ class FleetDriftMonitor:
         c = self.config
         active = sum(1 for t in self._seen.values() if at - t <= c.active_s)
         cams = self._drifting.get(metric, {})
-        state, until, direction = self._vote.get(metric, ["watch", 0.0, "up"])
+        state, until, direction, fired = self._vote.get(metric, ["watch", 0.0, "up", ""])
         by_dir: dict[str, list[str]] = {"up": [], "down": []}
         for cam, (t, d, _cp) in cams.items():
             if state == "firing" or at - t <= c.window_s:
@@ -121,21 +121,30 @@ class FleetDriftMonitor:
         if state == "firing":
             n = len(by_dir[direction])
             if n * 2 < c.min_cameras or n < c.min_fraction * active / 2:
-                self._vote[metric] = ["cooldown", at + c.cooldown_s, direction]
-                return self._vote_event(metric, "resolved", at, direction, by_dir[direction], active)
+                self._vote[metric] = ["cooldown", at + c.cooldown_s, direction, fired]
+                return self._vote_event(
+                    metric, "resolved", at, direction, by_dir[direction], active, fired
+                )
             return None
         if state == "cooldown" and at < until:
             return None
         for d in ("up", "down"):
             n = len(by_dir[d])
             if n >= c.min_cameras and n >= c.min_fraction * max(active, 1):
-                self._vote[metric] = ["firing", 0.0, d]
-                return self._vote_event(metric, "firing", at, d, by_dir[d], active)
-        self._vote[metric] = ["watch", 0.0, direction]
+                self._vote[metric] = ["firing", 0.0, d, f"fleet@{at:.3f}"]
+                return self._vote_event(metric, "firing", at, d, by_dir[d], active, "")
+        self._vote[metric] = ["watch", 0.0, direction, ""]
         return None
 
     def _vote_event(
-        self, metric: str, status: str, at: float, direction: str, cams: list[str], active: int
+        self,
+        metric: str,
+        status: str,
+        at: float,
+        direction: str,
+        cams: list[str],
+        active: int,
+        fired: str,
     ) -> DriftEvent:
         info = self._drifting.get(metric, {})
         cps = sorted((info[c][0], info[c][2]) for c in cams if c in info and info[c][2])
@@ -147,7 +156,7 @@ class FleetDriftMonitor:
             after={"cameras_drifting": float(len(cams)), "fraction": frac},
             example_frame_ids=[], severity="critical" if status == "firing" else "info",
             direction=direction,  # type: ignore[arg-type]
-            camera_ids=tuple(sorted(cams)),
+            camera_ids=tuple(sorted(cams)), fired_frame_id=fired or f"fleet@{at:.3f}",
         )
 
     def state(self) -> dict[str, Any]:
@@ -179,7 +188,9 @@ class FleetDriftMonitor:
             m: {c: [float(v[0]), str(v[1]), v[2]] for c, v in cams.items()}
             for m, cams in state["drifting"].items()
         }
-        self._vote = {m: [str(v[0]), float(v[1]), str(v[2])] for m, v in state["vote"].items()}
+        self._vote = {
+            m: [str(v[0]), float(v[1]), str(v[2]), str(v[3])] for m, v in state["vote"].items()
+        }
         self._pooled = {
             k: MetricMonitor.from_state(k, s, self._chart_config) for k, s in state["pooled"].items()
         }

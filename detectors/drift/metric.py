@@ -44,6 +44,7 @@ class MetricMonitor:
         self._h_res = 0.0
         self._s_res = 0.0
         self._cool_until = 0
+        self._fired = ""
         self._zsum = 0.0
         self._zn = 0
         self._set_reference(reference)
@@ -163,6 +164,7 @@ class MetricMonitor:
         self._h_res = cusum_threshold(self.config.detector_arl_frames / self._block, self._k_res)
         self._s_res = 0.0
         self._phase = _FIRING
+        self._fired = frame_id
         shift = (after.get("mean", ref.mean) - ref.mean) / ref.std
         return DriftEvent(
             metric=self.name, detector=DETECTOR, status="firing", frame_id=frame_id, at=at,
@@ -170,7 +172,7 @@ class MetricMonitor:
             severity=severity_for(
                 shift, self.config.severity_warning_sigma, self.config.severity_critical_sigma
             ),
-            direction="up" if self._dir > 0 else "down",
+            direction="up" if self._dir > 0 else "down", fired_frame_id=frame_id,
         )
 
     def _resolve(self, frame_id: str, at: float) -> DriftEvent:
@@ -184,6 +186,7 @@ class MetricMonitor:
             metric=self.name, detector=DETECTOR, status="resolved", frame_id=frame_id, at=at,
             change_point=cp, before=self._before(), after=after, example_frame_ids=examples,
             severity="info", direction="up" if self._dir > 0 else "down",
+            fired_frame_id=self._fired,
         )
 
     def drain_z(self) -> tuple[float, int]:
@@ -201,7 +204,9 @@ class MetricMonitor:
             "frames": self._frames,
             "block": [self._bn, self._bsum, self._bsq, self._bfirst],
             "phase": self._phase,
-            "resolve": [self._dir, self._k_res, self._h_res, self._s_res, self._cool_until],
+            "resolve": [
+                self._dir, self._k_res, self._h_res, self._s_res, self._cool_until, self._fired
+            ],
             "z": [self._zsum, self._zn],
             "charts": [c.state() for c in self._charts],
         }
@@ -220,9 +225,9 @@ class MetricMonitor:
         if state["phase"] not in (_WATCH, _FIRING, _COOLDOWN):
             raise ValueError(f"unknown drift phase {state['phase']!r}")
         self._phase = state["phase"]
-        d, k, h, s, cool = state["resolve"]
+        d, k, h, s, cool, fired = state["resolve"]
         self._dir, self._k_res, self._h_res, self._s_res = int(d), float(k), float(h), float(s)
-        self._cool_until = int(cool)
+        self._cool_until, self._fired = int(cool), str(fired)
         self._zsum, self._zn = float(state["z"][0]), int(state["z"][1])
         if len(state["charts"]) != len(self._charts):
             raise ValueError("drift state does not match its reference's charts")

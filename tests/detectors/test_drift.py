@@ -111,6 +111,7 @@ def test_one_change_gives_one_alert_then_resolved_then_cooldown() -> None:
     assert 3000 <= resolved < 3200
     assert fire2 >= resolved + 800  # cooldown held the second alert back
     first = events[0]
+    assert events[1].alert_key == first.alert_key != events[2].alert_key
     assert first.direction == "up" and first.severity in ("warning", "critical")
     assert first.after["mean"] == pytest.approx(2.0, abs=0.6)
     assert first.before["mean"] == pytest.approx(0.0, abs=0.05)
