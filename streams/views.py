@@ -119,6 +119,13 @@ class Protected(View):
 
 # -- pages ------------------------------------------------------------------------------
 
+def _asset(name: str, headers: dict[str, str]) -> Response:
+    content_type = CONTENT_TYPES[Path(name).suffix]
+    return aioweb.Response(  # type: ignore[return-value]
+        body=ASSETS[name], content_type=content_type, headers=headers,
+        charset="utf-8" if content_type.startswith("text/") else None)
+
+
 @app.page("/")
 class Dashboard(View):
     async def get(self, request: Request) -> Response:
@@ -132,24 +139,22 @@ class Dashboard(View):
             return response  # type: ignore[return-value]
         if not authorized(request):
             return _unauthorized()
-        return self.bytes(ASSETS["index.html"], content_type="text/html; charset=utf-8",
-                          headers=dict(NO_STORE))
+        return _asset("index.html", NO_STORE)
 
 
 @app.page("/static/{name}")
 class Static(View):
     async def get(self, request: Request, name: str) -> Response:
-        body = ASSETS.get(name)
-        if body is None:
+        if name not in ASSETS:
             return self.text("not found\n", status=404)
-        return self.bytes(body, content_type=CONTENT_TYPES[Path(name).suffix],
-                          headers={"Cache-Control": "no-cache"})
+        return _asset(name, {"Cache-Control": "no-cache"})
 
 
 @app.page("/metrics")
 class Metrics(Protected):
     async def get(self, request: Request) -> Response:
-        return self.bytes(metrics.exposition(), content_type=metrics.CONTENT_TYPE)
+        return aioweb.Response(  # type: ignore[return-value]
+            body=metrics.exposition(), headers={"Content-Type": metrics.CONTENT_TYPE})
 
 
 @app.page("/api/fleet")
