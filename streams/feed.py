@@ -20,6 +20,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import cv2
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas import Alert, DeadLetter, InvalidMessage, QualityReport, RelabelRequest
@@ -186,7 +187,7 @@ class FleetFeed:
         try:
             return make_thumbnail(image_bytes(request.image, self.settings),
                                   max_pixels=self.settings.max_pixels)
-        except Exception as exc:  # a picture we cannot show still gets listed
+        except (InvalidMessage, ValueError, OSError, cv2.error) as exc:  # listed, not shown
             log.debug("no thumbnail for %s: %s", request.frame_id, exc)
             return None
 

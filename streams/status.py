@@ -50,8 +50,8 @@ def render(overview: dict[str, Any]) -> str:
     """
     fleet, now = overview["fleet"], overview["now"]
     minutes = round(overview["share_window_s"] / 60)
-    lines = [f"fleet: {fleet['cameras']} cameras, {fleet['frames_per_s']:.1f} frames/s "
-             f"(last {overview['rate_window_s']:.0f} s), {fleet['frames_total']} reports read"]
+    lines = [(f"fleet: {fleet['cameras']} cameras, {fleet['frames_per_s']:.1f} frames/s "
+              f"(last {overview['rate_window_s']:.0f} s), {fleet['frames_total']} reports read")]
     if not overview["cameras"]:
         lines.append("  no reports on the quality topic yet")
         return "\n".join(lines)

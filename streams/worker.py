@@ -9,8 +9,7 @@ log = logging.getLogger(__name__)
 
 def load_modules() -> None:
     """Import the modules that register agents, tables and views on the app."""
-    from streams import fleet_drift, gate  # noqa: F401
-    from streams import views  # noqa: F401  # dashboard, /metrics, JSON API (issue 6)
+    from streams import fleet_drift, gate, views  # noqa: F401  (views: dashboard, /metrics)
 
 
 def run_worker(loglevel: str = "info") -> None:
