@@ -25,7 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from detectors.camera import CameraInspector, Inspection
 from detectors.decode import DecodedImage
-from detectors.drift import CameraDriftMonitor, DriftConfig, DriftEvent, class_frequency_stats
+from detectors.drift import (
+    CameraDriftMonitor,
+    CameraReference,
+    DriftConfig,
+    DriftEvent,
+    class_frequency_stats,
+)
 from detectors.embedding_reference import EmbeddingReference
 from detectors.label_errors import ConfidentLearning, detection_label_issues
 from detectors.policy import CameraPolicy
@@ -46,6 +52,17 @@ HEALTH_CHECKS = (Check.FROZEN, Check.OBSTRUCTED, Check.CAMERA_MOVED)
 #: A moved camera is one event (its new view becomes the reference); nothing to resolve.
 ONE_OFF = (Check.CAMERA_MOVED,)
 HEALTH_DETECTOR = "check"
+
+#: Report metric -> drift statistic. Sharpness is watched contrast-free (``edge_ratio``), so
+#: a darker scene is not also reported as a blurrier one.
+DRIFT_STATISTICS = {"brightness": "brightness", "edge_ratio": "sharpness",
+                    "embedding_distance": "embedding_distance"}
+
+
+def drift_statistics(metrics: Mapping[str, float]) -> dict[str, float]:
+    """The drift monitors' per-frame statistics from a report's metrics."""
+    return {stat: float(metrics[name]) for name, stat in DRIFT_STATISTICS.items()
+            if name in metrics}
 
 
 class GateConfig(BaseModel):
@@ -101,7 +118,8 @@ def without_pixels(frame: Frame, source: str) -> Frame:
 class CameraGate:
     """One camera's checks and state; see the module docstring."""
 
-    def __init__(self, camera_id: str, policy: CameraPolicy, config: GateConfig) -> None:
+    def __init__(self, camera_id: str, policy: CameraPolicy, config: GateConfig,
+                 reference: CameraReference | None = None) -> None:
         self.camera_id = camera_id
         self.policy = policy
         self.config = config
@@ -110,7 +128,7 @@ class CameraGate:
         self.labels = ConfidentLearning()
         self.classes = ClassFrequency()
         self.budget = RelabelBudget(per_hour=config.relabel_per_hour)
-        self.drift = CameraDriftMonitor(config.drift)
+        self.drift = CameraDriftMonitor(config.drift, reference)
         self.join: PredictionJoin[Held, Prediction] = PredictionJoin(
             window_s=config.join_window_s, max_pending=config.max_pending)
         self.last_prediction_at: float | None = None
@@ -180,8 +198,7 @@ class CameraGate:
     def _complete(self, held: Held, prediction: Prediction | None,
                   image: FrameImage) -> Completed:
         frame, metrics, issues = held.frame, dict(held.metrics), list(held.issues)
-        stats = {k: metrics[k] for k in ("brightness", "sharpness", "embedding_distance")
-                 if k in metrics}
+        stats = drift_statistics(metrics)
         if prediction is not None:
             issues += check_prediction(prediction, self.config.prediction)
             issues += self._label_issues(frame, prediction)

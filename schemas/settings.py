@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     policy_file: Path | None = None
     decode_threads: int = Field(default=2, ge=1)
     batch_size: int = Field(default=32, ge=1, description="frames per batch (stream.take)")
+    state_flush_s: float = Field(
+        default=5.0, ge=0, description="longest time a camera's state waits for its changelog")
     embedder: str = Field(
         default="efficientnet-lite0",
         description="efficientnet-lite0 (built in), a path to a TorchScript model, or none")
@@ -67,6 +69,8 @@ class Settings(BaseSettings):
     drift_false_alarms_per_day: float = Field(default=0.5, gt=0, description="per camera")
     drift_frame_rate: float = Field(default=2.0, gt=0, description="frames/s per camera")
     drift_warmup_frames: int = Field(default=3000, ge=100, description="reference learning")
+    drift_references: Path | None = Field(
+        default=None, description="references file from `framegate calibrate`")
     batch_within_s: float = Field(default=0.05, gt=0, description="longest wait to fill a batch")
 
     def topic(self, name: str) -> str:

@@ -161,6 +161,42 @@ def schema(out: Path | None) -> None:
 
 
 @main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
+@click.option("--camera", help="camera_id of PATHS (required with PATHS).")
+@click.option("--frames", "limit", default=3000, show_default=True,
+              help="Clean frames per camera to learn from (from the start of the frames topic).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("drift-references.json"), show_default=True,
+              help="References file; point FRAMEGATE_DRIFT_REFERENCES at it.")
+def calibrate(paths: tuple[Path, ...], camera: str | None, limit: int, out: Path) -> None:
+    """Learn each camera's drift reference from a clean period, at the false-alarm budget."""
+    from streams import calibration
+    from streams.config import gate_config
+    from streams.producer import count_frames, encoded_frames, expand
+
+    settings = _settings()
+    if paths:
+        if not camera:
+            raise click.UsageError("--camera names the camera whose frames PATHS are")
+        files = expand(list(paths))
+        total = min(count_frames(files), limit)
+        frames = ((camera, data) for (data, _), _ in zip(encoded_frames(files), range(limit)))
+    else:
+        with broker_for(settings):
+            found = asyncio.run(calibration.frames_on_topic(settings, limit))
+        total, frames = len(found), calibration.inline(found, settings)
+    series = calibration.series_of(frames, settings, total)
+    if not series:
+        raise click.ClickException("no readable frames to learn from")
+    references = calibration.references(series, gate_config(settings).drift)
+    calibration.write(out, references)
+    for camera_id, reference in sorted(references.items()):
+        click.echo(f"{camera_id}: {reference.frames} frames, {len(reference.metrics)} statistics, "
+                   f"{reference.in_sample_alarms} alarms replaying the clean period")
+    click.echo(f"wrote {out}; set FRAMEGATE_DRIFT_REFERENCES={out} for the workers")
+
+
+@main.command()
 @click.option("--duration", type=float, default=60.0, show_default=True,
               help="Seconds to run before summarising; Ctrl-C ends it sooner.")
 @click.option("--cameras", type=int, default=4, show_default=True, help="Simulated cameras (>= 3).")

@@ -17,7 +17,7 @@ from detectors.camera_gate import CameraGate, Completed
 from detectors.embedding import Embedder
 from detectors.policy import Policy
 from schemas import Frame, InvalidMessage, Prediction
-from streams import config, metrics, pipeline, tables, topics
+from streams import calibration, config, metrics, pipeline, tables, topics
 from streams.alerting import to_alert
 from streams.app import app, settings
 from streams.deadletter import dead_letter
@@ -30,20 +30,44 @@ gate_config = config.gate_config(settings)
 pool = ThreadPoolExecutor(settings.decode_threads, thread_name_prefix="framegate-decode")
 batch_thread = ThreadPoolExecutor(1, thread_name_prefix="framegate-batch")
 embedder: Embedder | None = config.build_embedder(settings)
+references = calibration.load(settings.drift_references) if settings.drift_references else {}
 
 # Live gates in front of the table, cleared whenever partitions move so that the table
 # (recovered from its changelog) stays the source of truth. The lock keeps the expiry timer
 # and the agent from touching a camera at the same time.
 _gates: dict[str, CameraGate] = {}
 _last_event: dict[str, Any] = {}
+_saved_at: dict[str, float] = {}
 _lock = asyncio.Lock()
 
 
+def checkpoint(camera_ids: Any, *, force: bool = False) -> None:
+    """Write cameras' state to the table (and so its changelog) at most every
+    ``state_flush_s``: a camera's state is tens of kilobytes, and writing it on every batch
+    would multiply the changelog traffic by the frame rate. Forced when partitions move or
+    the worker stops, so a graceful hand-over loses nothing."""
+    now = time.monotonic()
+    for camera_id in camera_ids:
+        event = _last_event.get(camera_id)
+        if event is None or camera_id not in _gates:
+            continue
+        if force or now - _saved_at.get(camera_id, 0.0) >= settings.state_flush_s:
+            tables.put(tables.camera_state, camera_id, _gates[camera_id].state(), event)
+            _saved_at[camera_id] = now
+
+
 @app.on_partitions_revoked.connect
-async def _forget_cameras(sender: Any, revoked: Any, **kwargs: Any) -> None:
+async def _hand_over(sender: Any, revoked: Any, **kwargs: Any) -> None:
     async with _lock:
+        checkpoint(list(_gates), force=True)
         _gates.clear()
         _last_event.clear()
+        _saved_at.clear()
+
+
+@app.on_before_shutdown.connect
+async def _save_on_shutdown(sender: Any, **kwargs: Any) -> None:
+    checkpoint(list(_gates), force=True)
 
 
 def _gate(camera_id: str) -> CameraGate:
@@ -52,7 +76,8 @@ def _gate(camera_id: str) -> CameraGate:
         state = tables.camera_state.get(camera_id)
         camera_policy = policy.for_camera(camera_id)
         gate = (CameraGate.from_state(camera_id, state, camera_policy, gate_config)
-                if state is not None else CameraGate(camera_id, camera_policy, gate_config))
+                if state is not None
+                else CameraGate(camera_id, camera_policy, gate_config, references.get(camera_id)))
         _gates[camera_id] = gate
     return gate
 
@@ -129,10 +154,10 @@ async def check_batch(events: list[Any]) -> None:
             by_camera.setdefault(camera_id, []).append(completed)
         for item in items:
             _last_event[item.message.camera_id] = events[item.index]
-        for camera_id in {item.message.camera_id for item in items}:
+        cameras = {item.message.camera_id for item in items}
+        for camera_id in cameras:
             await share_with_fleet(camera_id, by_camera.get(camera_id, []))
-            tables.put(tables.camera_state, camera_id, _gates[camera_id].state(),
-                       _last_event[camera_id])
+        checkpoint(cameras)
 
 
 @app.agent(topics.inputs)
@@ -160,6 +185,6 @@ async def complete_held_frames() -> None:
             done = gate.expire(now=now)
             for completed in done:
                 await publish(camera_id, completed)
-            if done and camera_id in _last_event:
+            if done:
                 await share_with_fleet(camera_id, done)
-                tables.put(tables.camera_state, camera_id, gate.state(), _last_event[camera_id])
+                checkpoint([camera_id])
