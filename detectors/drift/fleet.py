@@ -96,7 +96,9 @@ class FleetDriftMonitor:
         self._period_start = start + self.config.period_s
         out = []
         for name, (s, n) in sorted(self._acc.items()):
-            if n <= 0:
+            # A period with fewer than min_cameras cameras says nothing about the fleet: its
+            # pooled value is one camera's own statistic, already watched by that camera.
+            if n <= 0 or len(self._contrib.get(name, ())) < self.config.min_cameras:
                 continue
             mon = self._pooled.get(name)
             if mon is None:

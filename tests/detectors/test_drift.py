@@ -221,6 +221,12 @@ def test_one_broken_camera_is_not_a_fleet_change() -> None:
     assert not [e for e in fleet_events if e.detector == "camera_vote"]
 
 
+def test_a_fleet_of_one_camera_never_raises_a_fleet_alert() -> None:
+    cam_events, fleet_events, _ = _fleet_run(shift_cams=1, n_cams=1, shift=-2.0, seed=8)
+    assert [e.status for e in cam_events] == ["firing"]
+    assert fleet_events == []
+
+
 def test_pooled_fleet_chart_sees_a_shift_too_small_for_each_camera() -> None:
     cam_events, fleet_events, fleet = _fleet_run(
         shift_cams=12, n_cams=12, shift=0.25, seed=9, frames=3000
