@@ -37,7 +37,7 @@ def start_worker(settings: Settings, log: Path) -> subprocess.Popen:
     if settings.bootstrap_servers is None:
         env["FRAMEGATE_BROKER_FLAVOR"] = "tansu"
     return subprocess.Popen([sys.executable, "-m", "streams.cli", "worker"], env=env,
-                            stdout=open(log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
 
 
 def wait_ready(process: subprocess.Popen, log: Path, timeout: float = 90.0) -> float:

@@ -95,25 +95,33 @@ class SimulatedCamera:
     seed: int
 
     def stream(self) -> Iterator[tuple[int, np.ndarray, str | None]]:
-        """(index, BGR frame, fault or None), forever; ``frozen`` repeats one frame's pixels."""
+        """(index, BGR frame, fault or None), forever; ``frozen`` repeats one frame's pixels.
+
+        As in a camera: the fault acts on the light (blur, fog, obstruction, exposure), then
+        the sensor adds its noise and flicker, so even a blurred or dark frame still changes
+        from one frame to the next, and only a frozen camera repeats itself exactly.
+        """
         rng = np.random.default_rng(self.seed)
         index = 0
         frozen: np.ndarray | None = None
         while True:
             episode = next((e for e in self.episodes if e.covers(index)), None)
-            base = self.frames[index % len(self.frames)].astype(np.float32)
-            gain = 1.0 + rng.normal(0, 0.01)
-            frame = np.clip(base * gain + rng.normal(0, 2.0, base.shape), 0, 255).astype(np.uint8)
             fault = episode.fault if episode else None
+            scene = self.frames[index % len(self.frames)]
             if fault == "frozen":
-                frozen = frame if frozen is None else frozen
-                frame = frozen
+                frozen = self._sensor(scene, rng) if frozen is None else frozen
+                yield index, frozen, fault
             else:
                 frozen = None
-                if fault:
-                    frame = FAULTS[fault](frame, rng)
-            yield index, frame, fault
+                light = FAULTS[fault](scene, rng) if fault else scene
+                yield index, self._sensor(light, rng), fault
             index += 1
+
+    @staticmethod
+    def _sensor(light: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        gain = 1.0 + rng.normal(0, 0.01)
+        noisy = light.astype(np.float32) * gain + rng.normal(0, 2.0, light.shape)
+        return np.clip(noisy, 0, 255).astype(np.uint8)
 
 
 def fleet(cameras: int, *, frames_per_camera: int, seed: int = 7) -> list[SimulatedCamera]:
