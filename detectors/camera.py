@@ -8,9 +8,10 @@ by ``camera_id``) and calls :meth:`CameraInspector.inspect` for each frame in or
                                    annotations=f.annotations, fleet=fleet_index)
     table[camera_id] = inspector.state()
 
-Memory per camera (default policy): the baseline ring (64 x 11 float32 = 2.8 KB), the
-hash history (64 x 40 B = 2.6 KB), two 48x36 thumbnails (3.5 KB) and 48 cell textures;
-about 9 KB of numpy arrays, and ``state()`` is about 12.5 KB of JSON (base64).
+Memory per camera (default policy): the baseline ring (64 x 15 float32 = 3.8 KB), the
+frame history (64 x (8 B digest + 72 B fingerprint) = 5.1 KB, plus the frame ids), two
+48x36 thumbnails (3.5 KB) and 48 cell textures; about 13 KB of numpy arrays, and
+``state()`` is about 18 KB of JSON (base64) with short frame ids.
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ from schemas.checks import Check
 from schemas.frames import Annotation
 from schemas.reports import Issue
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 DECODE_REDUCE = 2
 """JPEG DCT scaling for a 640x480 camera: the checks work on 320x240 (see image_metrics)."""
 
 _SCENE_ISSUES = {Check.DARK, Check.BRIGHT, Check.LOW_CONTRAST, Check.BLURRY,
                  Check.LOW_INFORMATION, Check.EXPOSURE_CLIPPED}
+_CONTENT_LOST = {Check.DARK, Check.BRIGHT, Check.LOW_CONTRAST, Check.LOW_INFORMATION}
 _EMA = 0.1  # weight of a clean frame in the reference view
 
 
@@ -135,6 +137,7 @@ class CameraInspector:
         metrics = dict(m.metrics)
         issues = run_image_checks(metrics, self._base, p)
         scene_bad = any(i.check in _SCENE_ISSUES for i in issues)
+        content_lost = any(i.check in _CONTENT_LOST for i in issues)
         for issue in (check_odd_size(image.width, image.height, self._usual_size, p),
                       check_odd_aspect_ratio(image.width, image.height, p)):
             if issue is not None:
@@ -144,22 +147,24 @@ class CameraInspector:
         exact = seq.check_exact(self._history, m.digest, p)
         if exact is not None:
             issues.append(exact)
-        delta = float("nan")
+        delta = peak = float("nan")
         still = False
         if self._prev_thumb is not None:
-            delta = seq.change(m.thumb, self._prev_thumb)
+            delta, peak = seq.change(m.thumb, self._prev_thumb)
             metrics["change"] = delta
-            still = delta < seq.still_limit(self._base, p)
+            still = seq.is_still(delta, peak, self._base, p)
             if still:
-                issue = seq.check_repeat(delta, self._still_run, self._base, p)
+                issue = seq.check_repeat(delta, peak, self._still_run, self._base, p)
                 if issue is not None:
                     issues.append(issue)
-        bits, back = self._history.nearest(m.hash_bits, skip_recent=p.near_duplicate.skip_recent)
+        distance, back = self._history.nearest(m.fingerprint,
+                                               skip_recent=p.near_duplicate.skip_recent)
+        step = self._history.distance(m.fingerprint, 1)
         if back:
-            metrics["hash_distance"] = float(bits)
+            metrics["match_distance"] = distance
         if exact is None and not still:
-            tol = seq.hash_tolerance(self._base, p)
-            issue = seq.check_near_history(bits, back, tol, p)
+            tol = seq.repeat_tolerance(self._base, p)
+            issue = seq.check_near_history(distance, step, back, tol, self._history.frame_id(back), p)
             if issue is not None:
                 issues.append(issue)
         if fleet is not None and exact is None:
@@ -190,11 +195,13 @@ class CameraInspector:
                 obstructed = seq.check_obstructed(fraction, p)
             if obstructed is not None:
                 issues.append(obstructed)
-            shift, match_ = seq.view_match(m.thumb, self._ref_thumb)
+            shift, match_, response = seq.view_match(m.thumb, self._ref_thumb)
             metrics["view_shift"] = shift
             metrics["view_match"] = match_
-            if obstructed is None and not scene_bad and not still:
-                issue = seq.check_moved(shift, match_, self._base, p)
+            metrics["view_response"] = response
+            if obstructed is None and not still:
+                issue = seq.check_moved(shift, match_, response, scene_bad, content_lost,
+                                       self._base, p)
                 if issue is not None:
                     issues.append(issue)
                     moved = True
@@ -211,18 +218,22 @@ class CameraInspector:
             row = {k: metrics[k] for k in BASELINE_METRICS}
             if delta == delta and not still:
                 row["change"] = delta
+                row["change_peak"] = peak
+                if step == step:
+                    row["step_distance"] = step
             if interval == interval and interval > 0:
                 row["interval"] = interval
             if back and exact is None and not still:
-                row["hash_distance"] = float(bits)
+                row["match_distance"] = distance
             if "view_match" in metrics and not moved:
                 row["view_match"] = metrics["view_match"]
+                row["view_shift"] = metrics["view_shift"]
             self._base.update(row)
         if self._usual_size is None or (not flagged and self._ref_age == 0):
             self._usual_size = (image.width, image.height)
         self._update_reference(m.thumb, m.cells, reset=moved or self._ref_thumb is None,
                                clean=not flagged)
-        self._history.add(m.hash_bits, m.digest)
+        self._history.add(m.digest, m.fingerprint, frame_id=frame_id)
         self._still_run = self._still_run + 1 if still or (exact and delta == 0) else 0
         self._prev_thumb = m.thumb
         if self._prev_t is None or captured_at > self._prev_t:
@@ -248,7 +259,7 @@ class CameraInspector:
         self._ref_age += 1
 
     def state(self) -> dict:
-        """JSON-serialisable state (about 12.5 KB with the default policy); never pickled."""
+        """JSON-serialisable state (about 18 KB with the default policy); never pickled."""
         return {
             "version": STATE_VERSION,
             "camera_id": self.camera_id,

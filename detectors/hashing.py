@@ -1,9 +1,11 @@
 """Perceptual-hash memories: a camera's recent frames, and a bounded index across the fleet.
 
-Hashes come from :func:`detectors.image_metrics.perceptual_hash` (256 bits). Re-encoded or
-resized copies of a frame land within a few bits of it; ordinary consecutive frames of a
-fixed camera can land just as close on the coarse 64-bit hash, which is why the per-camera
-check also weighs the camera's own usual distances (see :mod:`detectors.sequence`).
+Across cameras, frames are compared by the coarse 64-bit part of the perceptual hash
+(:func:`detectors.image_metrics.perceptual_hash`): re-encoded, resized or slightly cropped
+copies land within a few bits. Within one fixed camera, ordinary consecutive frames land
+just as close on any coarse hash, so the camera's history keeps finer, real-valued
+fingerprints instead and the check weighs them against the camera's own usual distances
+(see :mod:`detectors.sequence`).
 
 Both classes are rings of fixed size, so memory is bounded, and both have a JSON
 ``state()`` (base64 of the packed hashes) and ``from_state()``.
@@ -18,6 +20,9 @@ from typing import Self
 
 import numpy as np
 
+from detectors.image_metrics import FINGERPRINT_SIDE
+
+FINGERPRINT_LEN = FINGERPRINT_SIDE * FINGERPRINT_SIDE
 HASH_WORDS = 4  # 256 bits as 4 x uint64
 _LOW64 = np.zeros((16, 16), dtype=bool)
 _LOW64[:8, :8] = True
@@ -50,36 +55,45 @@ def _unb64(s: str) -> np.ndarray:
 
 
 class HashHistory:
-    """The last ``size`` frames of one camera: 256-bit hashes and exact digests.
+    """The last ``size`` frames of one camera: exact digests, fingerprints and frame ids.
 
-    Memory: ``size x 40`` bytes (about 3.4 KB of JSON at the default 64).
+    A fingerprint is the 6x6 lowest DCT coefficients of the frame's 64x64 grey thumbnail
+    (:func:`detectors.image_metrics.measure`), kept as float16: a re-encoded or resized copy
+    of a frame lands within about 0.1 % of it (relative L2 distance), while a moving
+    scene's ordinary frames are several times further apart (see :mod:`detectors.sequence`).
+
+    Memory: ``size x (8 + 72)`` bytes plus the frame ids (about 7 KB of JSON at the default
+    64 with short ids).
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> h = HashHistory(size=4)
-    >>> a = rng.random(256) > 0.5
-    >>> h.add(a, b"digest01")
-    >>> h.has_digest(b"digest01"), int(h.nearest(a, skip_recent=0)[0])
-    (True, 0)
+    >>> fp = rng.normal(0, 1, FINGERPRINT_LEN).astype(np.float32)
+    >>> h.add(b"digest01", fp, frame_id="cam-1:7")
+    >>> distance, back = h.nearest(fp, skip_recent=0)  # float16 storage: within 0.1 %
+    >>> h.has_digest(b"digest01"), h.frame_id(1), distance < 1e-3, back
+    (1, 'cam-1:7', True, 1)
     """
 
     def __init__(self, size: int = 64) -> None:
         if size < 1:
             raise ValueError(f"size must be positive, got {size}")
         self.size = size
-        self._hashes = np.zeros((size, HASH_WORDS), dtype=np.uint64)
+        self._fingerprints = np.zeros((size, FINGERPRINT_LEN), dtype=np.float16)
         self._digests = np.zeros(size, dtype=np.uint64)
+        self._frames: list[str] = [""] * size
         self._count = 0
 
     def __len__(self) -> int:
         return min(self._count, self.size)
 
-    def add(self, bits: np.ndarray, digest: bytes) -> None:
+    def add(self, digest: bytes, fingerprint: np.ndarray, *, frame_id: str = "") -> None:
         """Remember one frame."""
         i = self._count % self.size
-        self._hashes[i] = pack(bits)
-        self._digests[i] = np.frombuffer(digest[:8].ljust(8, b"\0"), dtype=">u8")[0]
+        self._digests[i] = _digest_word(digest)
+        self._fingerprints[i] = fingerprint
+        self._frames[i] = frame_id
         self._count += 1
 
     def _recent_first(self, skip_recent: int) -> np.ndarray:
@@ -88,47 +102,74 @@ class HashHistory:
         order = (newest - np.arange(n)) % self.size
         return order[skip_recent:]
 
+    def frame_id(self, back: int) -> str:
+        """The id of the frame ``back`` frames ago (1 = the previous one); "" if unknown."""
+        if not 1 <= back <= len(self):
+            return ""
+        return self._frames[(self._count - back) % self.size]
+
     def has_digest(self, digest: bytes) -> int | None:
         """How many frames back an identical frame was seen (1 = the previous), or None."""
-        d = np.frombuffer(digest[:8].ljust(8, b"\0"), dtype=">u8")[0]
         order = self._recent_first(0)
-        hits = np.flatnonzero(self._digests[order] == d)
+        hits = np.flatnonzero(self._digests[order] == _digest_word(digest))
         return int(hits[0]) + 1 if len(hits) else None
 
-    def nearest(self, bits: np.ndarray, *, skip_recent: int) -> tuple[int, int]:
-        """(bits apart, frames back) of the closest remembered hash, skipping the newest few.
+    def distance(self, fingerprint: np.ndarray, back: int) -> float:
+        """Relative distance to the frame ``back`` frames ago (nan if not remembered)."""
+        if not 1 <= back <= len(self):
+            return float("nan")
+        other = self._fingerprints[(self._count - back) % self.size].astype(np.float32)
+        return _relative(fingerprint, other[None, :])[0]
 
-        Returns ``(257, 0)`` when nothing is remembered beyond the skipped frames.
+    def nearest(self, fingerprint: np.ndarray, *, skip_recent: int) -> tuple[float, int]:
+        """(relative distance, frames back) of the closest fingerprint, skipping the newest.
+
+        Returns ``(inf, 0)`` when nothing is remembered beyond the skipped frames.
         """
         order = self._recent_first(skip_recent)
         if len(order) == 0:
-            return 257, 0
-        dist = hamming(pack(bits), self._hashes[order])
+            return float("inf"), 0
+        dist = _relative(fingerprint, self._fingerprints[order].astype(np.float32))
         j = int(np.argmin(dist))
-        return int(dist[j]), j + 1 + skip_recent
+        return float(dist[j]), j + 1 + skip_recent
 
     def state(self) -> dict:
-        return {"size": self.size, "count": self._count,
-                "hashes": _b64(self._hashes), "digests": _b64(self._digests)}
+        return {"size": self.size, "count": self._count, "digests": _b64(self._digests),
+                "fingerprints": base64.b64encode(
+                    self._fingerprints.astype("<f2").tobytes()).decode("ascii"),
+                "frames": list(self._frames)}
 
     @classmethod
     def from_state(cls, state: Mapping, *, size: int | None = None) -> Self:
         """Restore :meth:`state`; a different ``size`` keeps the most recent frames."""
         stored = int(state["size"])
         new = cls(size or stored)
-        hashes = _unb64(state["hashes"]).reshape(stored, HASH_WORDS)
         digests = _unb64(state["digests"])
+        fps = np.frombuffer(base64.b64decode(state["fingerprints"]), dtype="<f2")
+        fps = fps.reshape(stored, FINGERPRINT_LEN).astype(np.float16)
+        frames = list(state["frames"])
         count = int(state["count"])
         if new.size == stored:
-            new._hashes[:], new._digests[:], new._count = hashes, digests, count
+            new._digests[:], new._fingerprints[:], new._count = digests, fps, count
+            new._frames = frames
             return new
         n = min(count, stored)
         for k in range(n - 1, -1, -1):  # oldest first
             i = (count - 1 - k) % stored
-            new._hashes[new._count % new.size] = hashes[i]
-            new._digests[new._count % new.size] = digests[i]
+            j = new._count % new.size
+            new._digests[j], new._fingerprints[j], new._frames[j] = digests[i], fps[i], frames[i]
             new._count += 1
         return new
+
+
+def _digest_word(digest: bytes) -> np.uint64:
+    return np.frombuffer(digest[:8].ljust(8, b"\0"), dtype=">u8").astype(np.uint64)[0]
+
+
+def _relative(fingerprint: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """L2 distance from ``fingerprint`` to each row of ``table``, relative to its norm."""
+    norm = float(np.linalg.norm(fingerprint)) or 1.0
+    return np.linalg.norm(table - fingerprint, axis=1) / norm
 
 
 @dataclass(frozen=True, slots=True)

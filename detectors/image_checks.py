@@ -17,7 +17,8 @@ from schemas.checks import Check
 from schemas.reports import Issue
 
 BASELINE_METRICS = (
-    "brightness", "contrast", "edge_ratio", "noise", "clipped", "entropy", "colourfulness",
+    "brightness", "contrast", "edge_ratio", "noise", "clipped", "clipped_channels", "entropy",
+    "colourfulness",
 )
 
 Metrics = Mapping[str, float]
@@ -118,20 +119,41 @@ def check_low_information(m: Metrics, base: RobustBaseline,
 
 
 def check_grayscale(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
+    """Grey pixels: colourfulness under an absolute limit, or a fraction of the camera's own.
+
+    The relative limit matters for colourful scenes: a frame that kept 5 % of its colour is
+    still above the absolute limit there, but far below what the camera usually sends.
+    """
     p = policy.grayscale
     v = m["colourfulness"]
-    ratio = float("inf") if v <= 0 else p.limit / v
-    return p.judge(Check.GRAYSCALE, ratio, f"colourfulness {v:.4f} is below {p.limit}: "
-                   "the pixels are grey (even if stored as RGB)")
+    rel = _low_limit(base, "colourfulness", p.drop, _k(policy))
+    ratio, limit = _below(v, p.limit, rel)
+    return p.judge(Check.GRAYSCALE, ratio, f"colourfulness {v:.4f} is below {limit:.4f} "
+                   f"(absolute {p.limit}; {_usual(base, 'colourfulness', '.4f')}): the pixels "
+                   "are grey (even if stored as RGB)")
 
 
 def check_exposure_clipped(m: Metrics, base: RobustBaseline,
                            policy: CameraPolicy) -> Issue | None:
+    """Grey levels clipped, or colour channels clipped (blown highlights, crushed shadows).
+
+    Each against an absolute floor and the camera's median plus a margin (and 6 robust
+    sigmas, so a camera whose clipping varies is judged by its own spread).
+    """
     p = policy.exposure_clipped
-    limit = p.floor
+    limit, climit = p.floor, p.channel_floor
     if base.ready:
-        limit = min(limit, base.median("clipped") + p.rise)
-    v = m["clipped"]
+        k = _k(policy)
+        limit = min(limit, max(base.median("clipped") + p.rise, base.median("clipped")
+                               + k * base.sigma("clipped")))
+        climit = min(climit, max(base.median("clipped_channels") + p.channel_rise,
+                                 base.median("clipped_channels")
+                                 + k * base.sigma("clipped_channels")))
+    v, c = m["clipped"], m["clipped_channels"]
+    if c / climit > v / limit:
+        return p.judge(Check.EXPOSURE_CLIPPED, c / climit, f"{100 * c:.1f}% of pixels have a "
+                       f"colour channel clipped to black or white, over {100 * climit:.1f}% "
+                       f"({_usual(base, 'clipped_channels')})")
     return p.judge(Check.EXPOSURE_CLIPPED, v / limit, f"{100 * v:.1f}% of pixels are clipped "
                    f"to black or white, over {100 * limit:.1f}% ({_usual(base, 'clipped')})")
 

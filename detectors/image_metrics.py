@@ -20,6 +20,7 @@ ANALYSIS_MAX_SIDE = 320
 THUMB_SIZE = (48, 36)  # (width, height): the sequence checks' view of a frame
 GRID = (8, 6)  # (columns, rows) of cells for the obstruction check
 _HASH_SIDE = 64  # DCT of a 64x64 thumbnail; the 16x16 low frequencies make the hash
+FINGERPRINT_SIDE = 6  # the 6x6 lowest DCT coefficients (DC included) are the fingerprint
 
 _IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
 # |response| of the kernel to pure noise of sigma s has median 0.6745 * 6 * s.
@@ -39,6 +40,7 @@ class FrameMeasures:
     thumb: np.ndarray  # uint8 THUMB_SIZE grey, for motion, freeze and camera-move checks
     cells: np.ndarray  # float32 GRID edge energy per cell, for the obstruction check
     hash_bits: np.ndarray  # 256 bools: perceptual hash (16x16 low DCT frequencies)
+    fingerprint: np.ndarray  # float32 36: 6x6 lowest DCT coefficients, for repeats of a camera
     digest: bytes  # exact content digest of the analysis pixels
 
 
@@ -111,10 +113,22 @@ def perceptual_hash(gray: np.ndarray) -> np.ndarray:
 
     Stable under re-encoding and resizing; see :mod:`detectors.hashing` for the distances.
     """
+    return _hash_and_fingerprint(gray)[0]
+
+
+def _hash_and_fingerprint(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     small = cv2.resize(gray, (_HASH_SIDE, _HASH_SIDE), interpolation=cv2.INTER_AREA)
-    low = cv2.dct(small.astype(np.float32))[:16, :16].ravel()
+    dct = cv2.dct(small.astype(np.float32))
+    fingerprint = dct[:FINGERPRINT_SIDE, :FINGERPRINT_SIDE].ravel().copy()
+    low = dct[:16, :16].ravel()
     low[0] = np.median(low[1:])
-    return low > np.median(low)
+    return low > np.median(low), fingerprint
+
+
+def clipped_channels(img: np.ndarray) -> float:
+    """Fraction of pixels with any colour channel at 0-3 or 252-255 (blown or crushed)."""
+    inside = cv2.countNonZero(cv2.inRange(img, (4, 4, 4), (251, 251, 251)))
+    return 1.0 - inside / float(img.shape[0] * img.shape[1])
 
 
 def measure(bgr: np.ndarray) -> FrameMeasures:
@@ -122,8 +136,9 @@ def measure(bgr: np.ndarray) -> FrameMeasures:
 
     ``metrics`` holds: ``brightness`` and ``contrast`` (mean and std of grey, 0-1),
     ``sharpness`` (std of the Laplacian, grey levels), ``edge_ratio`` (sharpness / grey std,
-    contrast-free), ``noise`` (sigma, grey levels), ``clipped`` (fraction of pixels at 0-3 or
-    252-255), ``entropy`` (bits of 5), ``colourfulness`` (0-1).
+    contrast-free), ``noise`` (sigma, grey levels), ``clipped`` (fraction of grey pixels at
+    0-3 or 252-255), ``clipped_channels`` (fraction of pixels with any channel there),
+    ``entropy`` (bits of 5), ``colourfulness`` (0-1).
 
     Examples
     --------
@@ -150,14 +165,17 @@ def measure(bgr: np.ndarray) -> FrameMeasures:
         "edge_ratio": sharpness / (contrast * 255.0 + 1.0),
         "noise": noise_sigma(gray),
         "clipped": clipped,
+        "clipped_channels": clipped_channels(img),
         "entropy": entropy_bits(thumb),
         "colourfulness": colourfulness(small),
     }
+    hash_bits, fingerprint = _hash_and_fingerprint(gray)
     return FrameMeasures(
         metrics=metrics,
         thumb=thumb,
         cells=cells.astype(np.float32),
-        hash_bits=perceptual_hash(gray),
+        hash_bits=hash_bits,
+        fingerprint=fingerprint,
         digest=_digest(img),
     )
 

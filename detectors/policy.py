@@ -123,6 +123,8 @@ class GrayscalePolicy(CheckPolicy):
     severity: Severity = "info"
     critical_at: float = 1.0
     limit: float = Field(0.012, description="colourfulness (0-1) below which a frame is grey")
+    drop: float = Field(
+        0.3, description="... or below this fraction of the camera's median colourfulness")
 
 
 class OddSizePolicy(CheckPolicy):
@@ -135,8 +137,11 @@ class OddAspectRatioPolicy(CheckPolicy):
 
 
 class ExposureClippedPolicy(CheckPolicy):
-    floor: float = Field(0.3, description="fraction of pixels at 0-3 or 252-255")
+    floor: float = Field(0.3, description="fraction of grey pixels at 0-3 or 252-255")
     rise: float = Field(0.10, description="... or this much more than the camera's median")
+    channel_floor: float = Field(
+        0.75, description="fraction of pixels with any colour channel at 0-3 or 252-255")
+    channel_rise: float = Field(0.15, description="... or this much more than the camera's")
 
 
 class DuplicatePolicy(CheckPolicy):
@@ -144,10 +149,15 @@ class DuplicatePolicy(CheckPolicy):
 
 
 class NearDuplicatePolicy(CheckPolicy):
-    history: int = Field(64, ge=1, le=256, description="frames of hash history per camera")
-    max_bits: int = Field(3, ge=0, le=64, description="Hamming tolerance of the 256-bit hash")
-    change_fraction: float = Field(
-        0.35, description="thumbnail change must be below this fraction of the camera's usual")
+    history: int = Field(64, ge=1, le=256, description="frames of fingerprints per camera")
+    fraction: float = Field(
+        0.5, description="a copy: fingerprint distance below this x the camera's 5th "
+        "percentile of ordinary best-match distances")
+    continuity: float = Field(
+        1.5, description="judge only when the previous frame is usually within this x the "
+        "best older match (a camera whose frames all look alike cannot tell copies)")
+    step_fraction: float = Field(
+        0.12, description="... and below this x the frame's distance to the previous frame")
     skip_recent: int = Field(
         3, ge=0, description="ignore the last N frames (a fixed camera's own continuity)")
 
@@ -156,10 +166,17 @@ class FrozenPolicy(CheckPolicy):
     run: int = Field(3, ge=2, description="consecutive unchanged frames that make a freeze")
     change: float = Field(0.6, description="mean absolute change (grey levels) below which...")
     change_fraction: float = Field(0.12, description="... and below this fraction of usual")
+    peak: float = Field(1.0, description="or no thumbnail pixel changed by more than this ...")
+    usual_peak: float = Field(
+        4.0, description="... on a camera whose largest change is usually at least this")
 
 
 class CameraMovedPolicy(CheckPolicy):
-    shift: float = Field(0.06, description="global shift (fraction of the width) that is a move")
+    shift: float = Field(
+        0.05, description="global shift (fraction of the width) that is a move, or the "
+        "camera's median + k robust sigmas if larger")
+    min_response: float = Field(
+        0.05, description="phase-correlation response below which the shift is not trusted")
     min_match: float = Field(0.35, description="structure correlation with the reference")
 
 

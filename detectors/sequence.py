@@ -18,18 +18,20 @@ from detectors.sequence_baseline import RobustBaseline
 from schemas.checks import Check
 from schemas.reports import Issue
 
-SEQUENCE_METRICS = ("change", "interval", "hash_distance", "view_match")
+SEQUENCE_METRICS = ("change", "change_peak", "interval", "match_distance", "step_distance",
+                    "view_match", "view_shift")
 _MIN_CELL_TEXTURE = 2.0  # mean |Laplacian| of a cell worth watching for obstruction
 _window_cache: dict[tuple[int, int], np.ndarray] = {}
 
 
-def change(thumb: np.ndarray, previous: np.ndarray) -> float:
-    """Mean absolute grey-level difference between two thumbnails."""
-    return float(cv2.norm(thumb, previous, cv2.NORM_L1)) / thumb.size
+def change(thumb: np.ndarray, previous: np.ndarray) -> tuple[float, float]:
+    """(mean, largest) absolute grey-level difference between two thumbnails."""
+    diff = cv2.absdiff(thumb, previous)
+    return float(cv2.norm(diff, cv2.NORM_L1)) / thumb.size, float(cv2.minMaxLoc(diff)[1])
 
 
 def still_limit(base: RobustBaseline, policy: CameraPolicy) -> float:
-    """Change below which a frame shows the same picture as the previous one.
+    """Mean change below which a frame shows the same picture as the previous one.
 
     A fraction of the camera's usual change (so a quiet scene is not "still"), capped by an
     absolute limit, and never below compression noise's own floor.
@@ -41,7 +43,22 @@ def still_limit(base: RobustBaseline, policy: CameraPolicy) -> float:
     return max(0.02, min(p.change, p.change_fraction * usual))
 
 
-def check_repeat(delta: float, still_run: int, base: RobustBaseline,
+def is_still(delta: float, peak: float, base: RobustBaseline, policy: CameraPolicy) -> bool:
+    """Whether a frame shows the previous picture again, re-encoded or not.
+
+    Either its mean change is below :func:`still_limit`, or no thumbnail pixel changed by
+    more than ``frozen.peak`` grey levels (re-encoding moves a 48x36 thumbnail by 1 level at
+    most) on a camera whose frames usually change somewhere by ``frozen.usual_peak`` or more
+    (sensor noise, moving things, exposure). On a camera whose picture never changes
+    visibly, only the mean-change rule applies: a freeze cannot be told apart there.
+    """
+    if delta < still_limit(base, policy):
+        return True
+    p = policy.frozen
+    return base.ready and peak <= p.peak and base.median("change_peak") >= p.usual_peak
+
+
+def check_repeat(delta: float, peak: float, still_run: int, base: RobustBaseline,
                  policy: CameraPolicy) -> Issue | None:
     """``frozen`` once ``run`` frames in a row show the same picture.
 
@@ -49,39 +66,65 @@ def check_repeat(delta: float, still_run: int, base: RobustBaseline,
     those too (its change is then at the level of compression noise).
     """
     limit = still_limit(base, policy)
-    ratio = limit / delta if delta > 0 else 50.0
+    ratio = max(limit / delta if delta > 0 else 50.0, 2.0 if peak <= policy.frozen.peak else 0)
     if still_run + 2 < policy.frozen.run:
         return None
     usual = base.median("change") if base.ready else float("nan")
+    usual_peak = base.median("change_peak") if base.ready else float("nan")
     return policy.frozen.judge(
         Check.FROZEN, ratio, f"{still_run + 2} consecutive frames show the same picture "
-        f"(change {delta:.3f} grey levels, under {limit:.3f}; usual {usual:.3f})")
+        f"(change {delta:.3f} grey levels, largest {peak:.0f}; usual {usual:.3f}, largest "
+        f"{usual_peak:.0f})")
 
 
 def check_exact(history: HashHistory, digest: bytes, policy: CameraPolicy) -> Issue | None:
     back = history.has_digest(digest)
     if back is None:
         return None
+    earlier = history.frame_id(back) or "this camera's frame"
+    frames = "frame" if back == 1 else "frames"
     return policy.exact_duplicate.judge(
-        Check.EXACT_DUPLICATE, 50.0, f"identical pixels to this camera's frame {back} back")
+        Check.EXACT_DUPLICATE, 50.0, f"identical pixels to {earlier}, {back} {frames} back")
 
 
-def hash_tolerance(base: RobustBaseline, policy: CameraPolicy) -> int:
-    """Bits within which an earlier frame is a copy: half the camera's near-closest distance."""
+def repeat_tolerance(base: RobustBaseline, policy: CameraPolicy) -> float:
+    """Fingerprint distance within which an older frame is a copy; nan when it cannot tell.
+
+    A fraction of the camera's near-closest ordinary match (5th percentile of the distance
+    from each frame to its best older match). Only on a camera with continuity (its previous
+    frame is usually about as close as the best older one, or closer): where every frame
+    looks like every other (a static scene), a copy of an older frame is as close to it as
+    the camera's ordinary frames are, and cannot be told apart.
+    """
     p = policy.near_duplicate
     if not base.ready:
-        return -1
-    low = base.quantile("hash_distance", 0.05)
-    return int(min(p.max_bits, math.floor(0.5 * low - 0.5))) if low == low else -1
+        return float("nan")
+    match = base.median("match_distance")
+    step = base.median("step_distance")
+    if not (step <= p.continuity * match):
+        return float("nan")
+    return p.fraction * base.quantile("match_distance", 0.05)
 
 
-def check_near_history(bits: int, back: int, tol: int, policy: CameraPolicy) -> Issue | None:
-    if tol < 1 or back == 0:  # a camera whose frames all hash alike: hashes cannot tell
+def check_near_history(distance: float, step: float, back: int, tol: float, earlier: str,
+                       policy: CameraPolicy) -> Issue | None:
+    """``near_duplicate`` of an older frame of this camera.
+
+    ``distance`` is the fingerprint distance to the best older match (``back`` frames ago),
+    ``step`` the distance to the previous frame. A copy of an older frame is far closer to
+    that frame than to the one just before it; an ordinary frame of a fixed camera (a quiet
+    scene included) is about as close to its predecessor as to anything older.
+    """
+    if not tol > 0 or back == 0:
         return None
-    ratio = (tol + 1.0) / (bits + 0.5)
+    earlier = earlier or "this camera's frame"
+    if step == step:
+        tol = min(tol, policy.near_duplicate.step_fraction * step)
+    ratio = tol / distance if distance > 0 else 50.0
     return policy.near_duplicate.judge(
-        Check.NEAR_DUPLICATE, ratio, f"perceptual hash within {bits} bits of this camera's "
-        f"frame {back} back (tolerance {tol} bits)")
+        Check.NEAR_DUPLICATE, ratio, f"fingerprint within {100 * distance:.2f}% of "
+        f"{earlier}, {back} frames back, {100 * step:.2f}% from the previous frame (tolerance "
+        f"{100 * tol:.2f}%)")
 
 
 def check_dropped(interval: float, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
@@ -104,15 +147,16 @@ def _hanning(shape: tuple[int, int]) -> np.ndarray:
     return win
 
 
-def view_match(thumb: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
-    """(shift, match) of a thumbnail against the reference view.
+def view_match(thumb: np.ndarray, reference: np.ndarray) -> tuple[float, float, float]:
+    """(shift, match, peak) of a thumbnail against the reference view.
 
     ``shift`` is the global translation found by phase correlation, as a fraction of the
-    width; ``match`` is the zero-mean normalised correlation of their edges (1 = same view).
+    width, and ``peak`` that correlation's response (how much of the picture moved as one);
+    ``match`` is the zero-mean normalised correlation of their edges (1 = same view).
     """
     a = thumb.astype(np.float32)
     b = reference.astype(np.float32)
-    (dx, dy), _ = cv2.phaseCorrelate(b, a, _hanning(a.shape))
+    (dx, dy), peak = cv2.phaseCorrelate(b, a, _hanning(a.shape))
     shift = math.hypot(dx, dy) / a.shape[1]
     ea = cv2.Laplacian(cv2.GaussianBlur(a, (3, 3), 0), cv2.CV_32F)
     eb = cv2.Laplacian(cv2.GaussianBlur(b, (3, 3), 0), cv2.CV_32F)
@@ -120,21 +164,33 @@ def view_match(thumb: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
     eb -= eb.mean()
     denom = math.sqrt(float((ea * ea).sum()) * float((eb * eb).sum()))
     match = float((ea * eb).sum()) / denom if denom > 0 else 0.0
-    return shift, match
+    return shift, match, float(peak)
 
 
-def check_moved(shift: float, match: float, base: RobustBaseline,
-                policy: CameraPolicy) -> Issue | None:
+def check_moved(shift: float, match: float, response: float, scene_bad: bool,
+                content_lost: bool, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
+    """``camera_moved``: the whole view shifted, or it no longer matches the reference.
+
+    The shift (phase correlation against the reference) is judged even on a frame that is
+    blurred or clipped, as long as there is content to correlate; the edge match only on a
+    frame whose scene checks all passed (a dark or blurred frame matches nothing).
+    """
     p = policy.camera_moved
+    k = policy.baseline.mad_k
+    shift_limit = p.shift
+    if base.ready:
+        shift_limit = max(shift_limit, base.median("view_shift") + k * base.sigma("view_shift"))
+    shift_ratio = 0.0
+    if not content_lost and response >= p.min_response:
+        shift_ratio = shift / shift_limit
     limit = p.min_match
     if base.ready:
-        limit = min(limit, base.median("view_match") - policy.baseline.mad_k
-                    * base.sigma("view_match"))
+        limit = min(limit, base.median("view_match") - k * base.sigma("view_match"))
     limit = max(limit, 0.05)
-    ratio = limit / match if match > 0 else 50.0
-    return p.judge(Check.CAMERA_MOVED, ratio, f"the view shifted {100 * shift:.1f}% and "
-                   f"matches the reference at {match:.2f} (limits {100 * p.shift:.0f}% and "
-                   f"{limit:.2f}); this view is the new reference")
+    match_ratio = 0.0 if scene_bad else (limit / match if match > 0 else 50.0)
+    return p.judge(Check.CAMERA_MOVED, max(shift_ratio, match_ratio), f"the view shifted "
+                   f"{100 * shift:.1f}% and matches the reference at {match:.2f} (limits "
+                   f"{100 * shift_limit:.1f}% and {limit:.2f}); this view is the new reference")
 
 
 def obstructed_fraction(cells: np.ndarray, reference: np.ndarray,

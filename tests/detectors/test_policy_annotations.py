@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
@@ -63,14 +65,19 @@ def test_fleet_index_finds_copies_from_other_cameras_only() -> None:
 def test_hash_history_is_bounded_and_round_trips() -> None:
     rng = np.random.default_rng(4)
     h = HashHistory(size=8)
-    bits = [rng.random(256) > 0.5 for _ in range(20)]
-    for k, b in enumerate(bits):
-        h.add(b, k.to_bytes(8, "big"))
+    fps = [rng.normal(0, 1, 36).astype(np.float32) for _ in range(20)]
+    for k, fp in enumerate(fps):
+        h.add(k.to_bytes(8, "big"), fp, frame_id=f"cam:{k}")
     assert len(h) == 8
     assert h.has_digest((19).to_bytes(8, "big")) == 1
     assert h.has_digest((5).to_bytes(8, "big")) is None
-    again = HashHistory.from_state(h.state())
-    assert again.nearest(bits[15], skip_recent=0) == h.nearest(bits[15], skip_recent=0) == (0, 5)
+    assert h.frame_id(5) == "cam:15"
+    again = HashHistory.from_state(json.loads(json.dumps(h.state())))
+    assert again.nearest(fps[15], skip_recent=0) == h.nearest(fps[15], skip_recent=0)
+    distance, back = h.nearest(fps[15], skip_recent=0)
+    assert back == 5 and distance < 1e-3
+    smaller = HashHistory.from_state(h.state(), size=4)  # keeps the most recent frames
+    assert smaller.frame_id(1) == "cam:19" and smaller.has_digest((15).to_bytes(8, "big")) is None
 
 
 @pytest.mark.parametrize(("size", "reduce"), [((640, 480), 2), ((1920, 1080), 4),
