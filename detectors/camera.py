@@ -28,7 +28,10 @@ from detectors.annotations import check_annotations
 from detectors.decode import DecodedImage, decode_image, read_size
 from detectors.hashing import FleetHashIndex, HashHistory
 from detectors.image_checks import (
-    BASELINE_METRICS, check_odd_aspect_ratio, check_odd_size, run_image_checks,
+    BASELINE_METRICS,
+    check_odd_aspect_ratio,
+    check_odd_size,
+    run_image_checks,
 )
 from detectors.image_metrics import GRID, THUMB_SIZE, measure
 from detectors.policy import CameraPolicy
@@ -164,7 +167,8 @@ class CameraInspector:
             metrics["match_distance"] = distance
         if exact is None and not still:
             tol = seq.repeat_tolerance(self._base, p)
-            issue = seq.check_near_history(distance, step, back, tol, self._history.frame_id(back), p)
+            earlier = self._history.frame_id(back)
+            issue = seq.check_near_history(distance, step, back, tol, earlier, p)
             if issue is not None:
                 issues.append(issue)
         if fleet is not None and exact is None:

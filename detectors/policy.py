@@ -13,25 +13,38 @@ apply, so a camera that is always bad is flagged too.
 The default table (``Policy()``):
 
 ==========================  ================================================================
-check                       flagged when
+check                       flagged when (b = brightness, med = camera median, s = robust
+                            sigma over the camera's last 64 normal frames, k = 6)
 ==========================  ================================================================
-dark                        brightness < max(0.05, 0.55 x camera median)
-bright                      brightness > 0.92, or 1 - b < 0.45 x (1 - camera median) and b > 0.55
-low_contrast                contrast < max(0.035, 0.55 x camera median)
-blurry                      edge/contrast ratio < 0.62 x camera median, or < 0.08
-noisy                       noise sigma > 6.0, or > 1.9 x camera median grey levels
-low_information             entropy < max(1.6, camera median - 1.9) bits (of 5)
-grayscale                   colourfulness < 0.012 (grey pixels, stored as RGB or not)
+dark                        b < max(0.05, min(0.55 x med, med - k s))
+bright                      b > 0.92, or b > 0.55 and b > max(1 - 0.45 x (1 - med), med + k s)
+                            (never above 0.92)
+low_contrast                contrast < max(0.035, min(0.55 x med, med - k s))
+blurry                      edge/contrast ratio < max(0.08, min(0.62 x med, med - k s))
+noisy                       noise sigma > min(6.0, max(1.9 x med, med + k s)) grey levels
+low_information             entropy < max(1.6, med - 1.9) bits (of 5)
+grayscale                   colourfulness < max(0.012, min(0.3 x med, med - k s)): grey
+                            pixels, stored as RGB or not, or a colourful camera gone grey
 odd_size                    a side < 96 px, or the size differs from the camera's usual one
 odd_aspect_ratio            long side / short side > 2.5
-exposure_clipped            clipped pixels > 0.3, or > camera median + 0.10
+exposure_clipped            grey pixels at 0-3/252-255 > min(0.3, max(med + 0.10, med + k s)),
+                            or pixels with a channel there > min(0.75, max(med + 0.15,
+                            med + k s))
 exact_duplicate             identical pixels to one of the camera's last 64 frames
-near_duplicate              256-bit perceptual hash within 3 bits of a frame 4-64 back, and
-                            under half the camera's usual nearest distance (5th percentile)
-frozen                      3 consecutive frames with no change beyond compression noise
-camera_moved                view shifted > 6 % or no longer matches the reference
-obstructed                  > 25 % of the view lost its texture compared with the reference
-dropped_frames              gap > 2.5 x camera median interval (+ 6 robust sigmas)
+near_duplicate              fingerprint (6x6 low DCT) of a frame 4-64 back within 0.5 x the
+                            camera's 5th-percentile best-match distance and within 0.12 x
+                            the distance to the previous frame; only on a camera whose
+                            previous frame is usually within 1.5 x its best older match
+frozen                      3 consecutive frames with mean thumbnail change < max(0.02,
+                            min(0.6, 0.12 x med)), or no thumbnail pixel changed by more
+                            than 1 grey level on a camera whose largest change is usually
+                            >= 4
+camera_moved                view shifted > max(5 %, med + k s) of the width (phase
+                            correlation, response >= 0.05), or edge match with the
+                            reference < max(0.05, min(0.35, med - k s)); once, then the new
+                            view is the reference
+obstructed                  > 25 % of the textured cells lost texture (< 0.3 x reference)
+dropped_frames              gap > max(2.5 x med interval, med + k s)
 annotation_near_border      a box within 1 % of the image border
 tiny_box                    a box side < 4 px or area < 0.01 % of the image
 duplicate_box               two boxes with the same label and IoU > 0.9
