@@ -4,6 +4,7 @@
 ``GET /``                              the dashboard (``streams/dashboard/``: HTML, CSS, JS)
 ``GET /static/<file>``                 its assets
 ``GET /metrics``                       Prometheus metrics of this worker (:mod:`streams.metrics`)
+``GET /healthz``                       ``{"status": "ok"}``, never behind the token (probes)
 ``GET /api/fleet``                     overview: cameras, frames/s, issue shares, open alerts
 ``GET /api/camera?id=<camera_id>``     one camera's charted statistics and alerts
 ``GET /api/flagged``                   the latest flagged frames, newest first
@@ -20,8 +21,9 @@ partitions it owns; put any one of them (or all, behind a load balancer) in fron
 operators. ``/metrics`` is per worker, as Prometheus expects.
 
 Access: with ``FRAMEGATE_WEB_TOKEN`` set, every endpoint above except ``/static/`` (plain
-code, no data) needs the token, including ``/metrics`` (its labels name cameras; Prometheus
-sends it with ``authorization: {credentials: <token>}`` in the scrape config). The token is
+code, no data) and ``/healthz`` needs the token, including ``/metrics`` (its labels name
+cameras; Prometheus sends the token with ``authorization: {credentials: <token>}`` in the
+scrape config). The token is
 accepted as ``Authorization: Bearer <token>``, as the ``framegate_token`` cookie, or once as
 ``/?access_token=<token>``, which sets that cookie (HttpOnly, SameSite=Strict) and redirects
 to ``/`` so the token leaves the address bar. Faust's own ``/router`` and ``/table`` views are
@@ -52,7 +54,8 @@ log = logging.getLogger(__name__)
 ASSETS_DIR = Path(__file__).with_name("dashboard")
 CONTENT_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript",
                  ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
-ASSETS = {path.name: path.read_bytes() for path in sorted(ASSETS_DIR.iterdir())
+# Missing only from a wheel built without the package data: the API still works then.
+ASSETS = {path.name: path.read_bytes() for path in sorted(ASSETS_DIR.glob("*"))
           if path.suffix in CONTENT_TYPES}
 COOKIE = "framegate_token"
 OVERVIEW_EVERY_S = 2.0
@@ -139,6 +142,8 @@ class Dashboard(View):
             return response  # type: ignore[return-value]
         if not authorized(request):
             return _unauthorized()
+        if "index.html" not in ASSETS:
+            return self.text(f"dashboard assets are not installed ({ASSETS_DIR})\n", status=503)
         return _asset("index.html", NO_STORE)
 
 
@@ -148,6 +153,14 @@ class Static(View):
         if name not in ASSETS:
             return self.text("not found\n", status=404)
         return _asset(name, {"Cache-Control": "no-cache"})
+
+
+@app.page("/healthz")
+class Health(View):
+    """Open even with a token: for load balancers and readiness probes."""
+
+    async def get(self, request: Request) -> Response:
+        return self.json({"status": "ok"}, headers=dict(NO_STORE))
 
 
 @app.page("/metrics")

@@ -145,6 +145,7 @@ def test_dashboard_shows_flagged_frames_and_live_alerts(gate_factory, tmp_path):
     assert _get(f"{base}/api/fleet", token=None)[0] == 401
     assert _get(f"{base}/metrics", token="wrong")[0] == 401
     assert _get(f"{base}/static/app.js", token=None)[0] == 200
+    assert _get(f"{base}/healthz", token=None)[0] == 200
 
     messages = _fleet()
     gate.publish("frames", messages)
