@@ -188,7 +188,13 @@ class CameraGate:
 
     @property
     def held(self) -> int:
+        """Frames waiting for their prediction."""
         return self.join.waiting("frame")
+
+    @property
+    def pending(self) -> int:
+        """Frames and predictions waiting for their partner."""
+        return len(self.join)
 
     def _expects_predictions(self, now: float) -> bool:
         return (self.last_prediction_at is not None

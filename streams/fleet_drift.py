@@ -14,7 +14,7 @@ from typing import Any
 
 from detectors.drift import DriftEvent, FleetDriftMonitor
 from schemas import InvalidMessage
-from streams import tables, topics
+from streams import metrics, tables, topics
 from streams.alerting import to_alert
 from streams.app import app
 from streams.gate import send_dead_letter
@@ -64,5 +64,6 @@ async def watch_fleet(stream: Any) -> None:
             if drift.status == "firing":
                 open_alerts[key] = alert.alert_id
             await topics.alerts.send(key=b"fleet", value=alert.model_dump_json().encode())
+            metrics.observe_alert(alert)
         tables.put(tables.fleet_state, FLEET_KEY,
                    {**monitor.state(), "open_alerts": open_alerts}, event)

@@ -93,6 +93,8 @@ async def send_dead_letter(event: Any, stage: str, error: Exception) -> None:
 
 async def publish(camera_id: str, completed: Completed) -> None:
     key = camera_id.encode()
+    if completed.budget_refused:
+        metrics.observe_over_budget(camera_id)
     await topics.quality.send(key=key, value=completed.report.model_dump_json().encode())
     metrics.observe_report(completed.report)
     if completed.request is not None:
@@ -139,8 +141,8 @@ async def check_batch(events: list[Any]) -> None:
         return
     loop = asyncio.get_running_loop()
     async with _lock:
-        for camera_id in {item.message.camera_id for item in items}:
-            _gate(camera_id)  # tables are read on the loop, never from the batch thread
+        unmatched = {camera_id: _gate(camera_id).unmatched  # tables are read on the loop
+                     for camera_id in {item.message.camera_id for item in items}}
         outcome = await loop.run_in_executor(
             batch_thread, lambda: pipeline.run_batch(
                 items, _gates.__getitem__, settings=settings, embedder=embedder, pool=pool,
@@ -154,10 +156,10 @@ async def check_batch(events: list[Any]) -> None:
             by_camera.setdefault(camera_id, []).append(completed)
         for item in items:
             _last_event[item.message.camera_id] = events[item.index]
-        cameras = {item.message.camera_id for item in items}
-        for camera_id in cameras:
+        for camera_id, before in unmatched.items():
+            metrics.observe_unmatched(camera_id, _gates[camera_id].unmatched - before)
             await share_with_fleet(camera_id, by_camera.get(camera_id, []))
-        checkpoint(cameras)
+        checkpoint(unmatched)
 
 
 @app.agent(topics.inputs)
@@ -176,13 +178,16 @@ async def check(stream: Any) -> None:
 
 @app.timer(interval=1.0)
 async def complete_held_frames() -> None:
-    """Frames held for a prediction that never came are completed without it."""
+    """Frames held for a prediction that never came are completed without it, and
+    predictions whose frame never came are counted."""
     now = time.time()
     async with _lock:
         for camera_id, gate in list(_gates.items()):
-            if not gate.held:
+            if not gate.pending:
                 continue
+            before = gate.unmatched
             done = gate.expire(now=now)
+            metrics.observe_unmatched(camera_id, gate.unmatched - before)
             for completed in done:
                 await publish(camera_id, completed)
             if done:

@@ -17,6 +17,10 @@ Names and labels
     Alerts published (``status="firing"`` and ``"resolved"`` both count).
 ``framegate_deadletter_total{reason}``
     Dead-letter records published.
+``framegate_predictions_unmatched_total{camera}``
+    Predictions that expired without meeting their frame (the join window passed).
+``framegate_relabel_over_budget_total{camera}``
+    Flagged frames kept from relabeling by the camera's hourly budget.
 ``framegate_processing_latency_seconds``
     Histogram: a frame's ``captured_at`` to its report being sent. Includes the camera's
     and the broker's delay, which is what an operator wants to see; a camera with a wrong
@@ -58,6 +62,12 @@ ALERTS = Counter("framegate_alerts", "Drift and camera-health alerts published."
                  ["kind", "severity"], registry=REGISTRY)
 DEADLETTER = Counter("framegate_deadletter", "Dead-letter records published, by reason.",
                      ["reason"], registry=REGISTRY)
+UNMATCHED = Counter("framegate_predictions_unmatched",
+                    "Predictions whose frame did not arrive within the join window.",
+                    ["camera"], registry=REGISTRY)
+BUDGET_REFUSED = Counter("framegate_relabel_over_budget",
+                         "Flagged frames not sent for relabeling: over the camera's budget.",
+                         ["camera"], registry=REGISTRY)
 LATENCY = Histogram(
     "framegate_processing_latency_seconds",
     "Seconds from a frame's captured_at to its quality report being sent.",
@@ -82,6 +92,16 @@ def observe_report(report: Any, *, now: datetime | None = None) -> None:
 def observe_relabel(request: Any) -> None:
     """Count one :class:`~schemas.RelabelRequest`."""
     RELABEL.inc()
+
+
+def observe_unmatched(camera_id: str, count: int) -> None:
+    """Count predictions that expired without their frame."""
+    if count > 0:
+        UNMATCHED.labels(camera=camera_id).inc(count)
+
+
+def observe_over_budget(camera_id: str) -> None:
+    BUDGET_REFUSED.labels(camera=camera_id).inc()
 
 
 def observe_alert(alert: Any) -> None:

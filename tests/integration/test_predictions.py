@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 
 import pytest
 
@@ -46,6 +47,10 @@ def test_predictions_join_frames_in_either_order_and_label_errors_are_routed(gat
     swapped = {i["check"] for i in reports["cam-p:000001"]["issues"]}
     assert "class_swap" in swapped
     assert "class_swap" not in {i["check"] for i in reports["cam-p:000000"]["issues"]}
+
+    metrics = urllib.request.urlopen(
+        f"http://127.0.0.1:{gate.settings.web_port}/metrics", timeout=10).read().decode()
+    assert 'framegate_predictions_unmatched_total{camera="cam-p"} 1.0' in metrics
 
     requests = {r["frame_id"]: r for r in gate.collect("relabel", count=1)}
     request = requests["cam-p:000001"]
