@@ -36,7 +36,8 @@ def _ago(seconds: float) -> str:
 
 
 def _issues(shares: dict[str, float], limit: int = 3) -> str:
-    return ", ".join(f"{check} {_pct(share)}" for check, share in list(shares.items())[:limit])
+    ranked = sorted(shares.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return ", ".join(f"{check} {_pct(share)}" for check, share in ranked)
 
 
 def render(overview: dict[str, Any]) -> str:

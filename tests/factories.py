@@ -60,3 +60,30 @@ def frame_doc(camera_id: str = "cam-1", index: int = 0, data: bytes | None = Non
 
 def frame_bytes(*args: Any, **kwargs: Any) -> bytes:
     return json.dumps(frame_doc(*args, **kwargs)).encode()
+
+
+@cache
+def _street_frames() -> tuple[np.ndarray, ...]:
+    from streams.simulator import VTEST
+
+    frames: list[np.ndarray] = []
+    if VTEST.exists():  # real street footage (Debian's opencv-doc)
+        capture = cv2.VideoCapture(str(VTEST))
+        while len(frames) < 200:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frames.append(cv2.resize(frame, (640, 480), interpolation=cv2.INTER_AREA))
+        capture.release()
+    return tuple(frames)
+
+
+def street(index: int) -> np.ndarray:
+    """Frame ``index`` of a fixed camera watching a scene that moves: OpenCV's vtest.avi when
+    it is installed, else a shipped photo panned by a few pixels a frame."""
+    frames = _street_frames()
+    if frames:
+        return jittered(frames[index % len(frames)], index)
+    base = photo("astronaut", (704, 528))
+    dx, dy = (index * 3) % 64, (index * 2) % 48
+    return jittered(np.ascontiguousarray(base[dy:dy + 480, dx:dx + 640]), index)

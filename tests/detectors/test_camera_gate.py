@@ -11,7 +11,7 @@ from detectors.camera import decode_for_checks
 from detectors.camera_gate import CameraGate, GateConfig
 from detectors.policy import Policy
 from schemas import Frame, Prediction
-from tests.factories import frame_doc, jittered, jpeg, photo
+from tests.factories import frame_doc, jittered, jpeg, photo, street
 
 T = 1_800_000_000.0
 
@@ -86,14 +86,11 @@ def test_detection_label_checks_run_on_annotated_frames():
 
 def test_a_frozen_camera_raises_one_health_alert_and_resolves_it():
     gate = _gate(health_clear_frames=3)
-    still = jittered(photo("coffee"), 1)
+    still = street(30)
     events = []
-    for index in range(8):
-        events += [e for c in _feed(gate, index, T + index) for e in c.drift]
-    for index in range(8, 40):
-        events += [e for c in _feed(gate, index, T + index, pixels=still) for e in c.drift]
-    for index in range(40, 50):
-        events += [e for c in _feed(gate, index, T + index) for e in c.drift]
+    for index in range(60):
+        pixels = still if 30 <= index < 50 else street(index)
+        events += [e for c in _feed(gate, index, T + index, pixels=pixels) for e in c.drift]
     frozen = [(e.status, e.detector) for e in events if e.metric == "frozen"]
     assert frozen == [("firing", "check"), ("resolved", "check")]
 
