@@ -107,7 +107,7 @@ class SimulatedCamera:
         while True:
             episode = next((e for e in self.episodes if e.covers(index)), None)
             fault = episode.fault if episode else None
-            scene = self.frames[index % len(self.frames)]
+            scene = self._traffic(self.frames[index % len(self.frames)], index)
             if fault == "frozen":
                 frozen = self._sensor(scene, rng) if frozen is None else frozen
                 yield index, frozen, fault
@@ -116,6 +116,18 @@ class SimulatedCamera:
                 light = FAULTS[fault](scene, rng) if fault else scene
                 yield index, self._sensor(light, rng), fault
             index += 1
+
+    def _traffic(self, scene: np.ndarray, index: int) -> np.ndarray:
+        """A photo scene gets something moving through it, as a street camera sees; video
+        scenes move already."""
+        if len(self.frames) > 1:
+            return scene
+        out = scene.copy()
+        h, w = out.shape[:2]
+        x = (index * 11 + self.seed * 97) % (w + 80) - 80
+        y = h // 2 + int(40 * np.sin(index / 9 + self.seed))
+        cv2.rectangle(out, (x, y), (x + 80, y + 36), (40, 40, 180), thickness=-1)
+        return out
 
     @staticmethod
     def _sensor(light: np.ndarray, rng: np.random.Generator) -> np.ndarray:
