@@ -25,9 +25,11 @@ demo: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The quick benchmarks; bench/README.md lists them all (quality_eval, drift_bench, ...).
 bench: install
 	$(BIN)/pip install --quiet -e ".[bench]"
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench.check_speed --frames 200
+	$(BIN)/python -m bench.worker_throughput --frames 1000
 
 lint: install
 	$(BIN)/pip install --quiet ruff

@@ -67,9 +67,12 @@ def worker(loglevel: str) -> None:
     """Run a Faust worker: check frames, score them, watch drift, publish what it finds."""
     settings = _settings()
     with broker_for(settings):
-        from streams.admin import ensure_topics
+        from streams.admin import TopicMismatch, ensure_topics
 
-        asyncio.run(ensure_topics(settings))
+        try:
+            asyncio.run(ensure_topics(settings))
+        except TopicMismatch as exc:
+            raise click.ClickException(f"{exc}. {TopicMismatch.__doc__}") from exc
         from streams.worker import run_worker
 
         run_worker(loglevel)
