@@ -45,8 +45,9 @@ def _rate(fn, frames: list[bytes], repeat: int = 3) -> float:
 def framegate(frames: list[bytes]) -> None:
     insp = CameraInspector(Policy().defaults, camera_id="bench")
     for i, data in enumerate(frames):
-        insp.inspect(decode_for_checks(data, max_pixels=50_000_000), frame_id=str(i),
-                     captured_at=i * 0.1)
+        insp.inspect(
+            decode_for_checks(data, max_pixels=50_000_000), frame_id=str(i), captured_at=i * 0.1
+        )
 
 
 def bare_decode(frames: list[bytes]) -> None:

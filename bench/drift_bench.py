@@ -68,7 +68,9 @@ def real_stats() -> dict[str, np.ndarray]:
         ok, f = cap.read()
         if not ok:
             break
-        frames.append(cv2.resize(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), (384, 288)).astype(np.float32))
+        frames.append(
+            cv2.resize(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), (384, 288)).astype(np.float32)
+        )
     rng = np.random.default_rng(7)
     conditions = {
         "clean": lambda g: g,
@@ -99,7 +101,9 @@ def real_walk(rng: np.random.Generator, n: int, n_frames: int, n_var: int) -> tu
 
 
 # -- detectors under test ----------------------------------------------------------------
-def framegate_alarms(ref_streams: dict, streams: dict, config: DriftConfig | None = None) -> list[int]:
+def framegate_alarms(
+    ref_streams: dict, streams: dict, config: DriftConfig | None = None
+) -> list[int]:
     """Frame indices at which a calibrated CameraDriftMonitor fired (any statistic)."""
     config = config or CONFIG
     ref = calibrate(ref_streams, config, replay=False)
@@ -156,8 +160,10 @@ def false_alarms(kind: str, n: int, cams: int, seed: int) -> dict[str, float]:
         else:
             gen = iid if kind == "iid" else ar1
             split = N_REF
-            full = {m: gen(rng, N_REF + n) for m in
-                    ("brightness", "sharpness", "embedding_distance", "confidence")}
+            full = {
+                m: gen(rng, N_REF + n)
+                for m in ("brightness", "sharpness", "embedding_distance", "confidence")
+            }
             full["class_freq:person"] = bernoulli(0.1)(rng, N_REF + n)
             full["class_freq:car"] = bernoulli(0.3)(rng, N_REF + n)
         ref = {k: v[:split] for k, v in full.items()}
@@ -176,7 +182,11 @@ def delays(make: Callable, reps: int, seed: int, horizon: int) -> dict[str, list
     """``make(rng)`` -> (reference dict, live dict, change index, oracle delay or None)."""
     rng = np.random.default_rng(seed)
     res: dict[str, list[float]] = {
-        "framegate": [], "framegate 1-stat": [], "river ADWIN": [], "river PH": [], "oracle": []
+        "framegate": [],
+        "framegate 1-stat": [],
+        "river ADWIN": [],
+        "river PH": [],
+        "oracle": [],
     }
     for _ in range(reps):
         ref, live, change, oracle = make(rng)
@@ -229,8 +239,12 @@ def real_change(condition: str, pre: int, post: int) -> Callable:
         vals = clean[var, idx].copy()
         vals[N_REF_REAL + pre :] = changed[var, idx][N_REF_REAL + pre :]
         s = {"brightness": vals[:, 0], "sharpness": vals[:, 1]}
-        return ({k: v[:N_REF_REAL] for k, v in s.items()},
-                {k: v[N_REF_REAL:] for k, v in s.items()}, pre, None)
+        return (
+            {k: v[:N_REF_REAL] for k, v in s.items()},
+            {k: v[N_REF_REAL:] for k, v in s.items()},
+            pre,
+            None,
+        )
 
     return make
 
@@ -240,7 +254,10 @@ def throughput(seconds: float) -> float:
     names = ("brightness", "sharpness", "embedding_distance", "confidence")
     ref = calibrate({m: ar1(rng, 5000) for m in names}, CONFIG, replay=False)
     mon = CameraDriftMonitor(CONFIG, ref)
-    rows = [dict(zip(names, r, strict=True)) for r in np.c_[[ar1(rng, 50_000) for _ in names]].T.tolist()]
+    rows = [
+        dict(zip(names, r, strict=True))
+        for r in np.c_[[ar1(rng, 50_000) for _ in names]].T.tolist()
+    ]
     ids = [str(i) for i in range(len(rows))]
     done, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
@@ -265,20 +282,30 @@ def main() -> None:
     args = ap.parse_args()
     n_fa, cams, reps = (200_000, 1, 20) if args.quick else (500_000, 2, 60)
     t0 = time.perf_counter()
-    print(f"config: {CONFIG.target_false_alarms_per_day}/camera/day over {CONFIG.expected_metrics} statistics at {CONFIG.frame_rate} fps "
-          f"= 1 per {CONFIG.frames_per_false_alarm:,.0f} frames; design shifts {CONFIG.design_shifts}")
+    print(
+        f"config: {CONFIG.target_false_alarms_per_day}/camera/day over "
+        f"{CONFIG.expected_metrics} statistics at {CONFIG.frame_rate} fps "
+        f"= 1 per {CONFIG.frames_per_false_alarm:,.0f} frames; design shifts {CONFIG.design_shifts}"
+    )
     print("\nfalse alarms per 100,000 frames per camera, all statistics combined (no change)")
     print(f"{'stream':<26}{'stats':>6}{'framegate':>11}{'ADWIN':>9}{'PH':>9}{'oracle':>8}")
-    for kind, label in (("iid", "independent N(0,1)"), ("ar1", f"AR(1) phi={PHI}"),
-                        ("real", "real vtest.avi (static)")):
+    for kind, label in (
+        ("iid", "independent N(0,1)"),
+        ("ar1", f"AR(1) phi={PHI}"),
+        ("real", "real vtest.avi (static)"),
+    ):
         r = false_alarms(kind, n_fa, cams, seed=11)
-        print(f"{label:<26}{r['metrics']:>6.0f}{r['framegate']:>11.2f}{r['river ADWIN']:>9.1f}"
-              f"{r['river PH']:>9.1f}{'1 (def)':>8}")
+        print(
+            f"{label:<26}{r['metrics']:>6.0f}{r['framegate']:>11.2f}{r['river ADWIN']:>9.1f}"
+            f"{r['river PH']:>9.1f}{'1 (def)':>8}"
+        )
     print(f"  ({cams} camera(s) x {n_fa:,} frames per stream)")
 
     print(f"\ndetection delay in frames: mean median p90 misses ({reps} runs each)")
-    print("framegate: budget of the FA table (1e-5 per camera over 6 statistics); "
-          "1-stat: the oracle's budget (1e-5 on this one statistic)")
+    print(
+        "framegate: budget of the FA table (1e-5 per camera over 6 statistics); "
+        "1-stat: the oracle's budget (1e-5 on this one statistic)"
+    )
     keys = ("framegate", "framegate 1-stat", "river ADWIN", "river PH", "oracle")
     print(f"{'change':<26}" + "".join(f"{k:>24}" for k in keys) + "  mean/oracle")
     cases = [
@@ -305,8 +332,10 @@ def main() -> None:
         print(f"{label:<26}" + "".join(f"{c:>24}" for c in cols) + ratio)
 
     rate = throughput(3.0 if args.quick else 10.0)
-    print(f"\nthroughput: {rate:,.0f} detector updates/s on one core "
-          f"(CameraDriftMonitor.update, 4 statistics per frame)")
+    print(
+        f"\nthroughput: {rate:,.0f} detector updates/s on one core "
+        f"(CameraDriftMonitor.update, 4 statistics per frame)"
+    )
     print(f"total bench time {time.perf_counter() - t0:.0f} s")
 
 

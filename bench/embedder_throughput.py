@@ -65,8 +65,13 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default=None, help="cpu, cuda, cuda:1...; default: auto")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    ap.add_argument("--sizes", type=int, nargs="*", default=None,
-                    help=f"batch sizes (default CPU {CPU_SIZES}, GPU {GPU_SIZES})")
+    ap.add_argument(
+        "--sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help=f"batch sizes (default CPU {CPU_SIZES}, GPU {GPU_SIZES})",
+    )
     ap.add_argument("--min-time", type=float, default=2.0, help="seconds per measurement")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -78,23 +83,26 @@ def main(argv: list[str] | None = None) -> None:
     sizes = args.sizes or (GPU_SIZES if gpu else CPU_SIZES)
     images = frames(max(sizes), args.seed)
     where = torch.cuda.get_device_name(emb.device) if gpu else f"CPU, {args.threads} thread(s)"
-    print(f"EfficientNet-Lite0 embedder on {emb.device} ({where}); torch {torch.__version__}; "
-          f"frames 1280x720 BGR; {'float16 autocast' if gpu else 'float32'}")
+    print(
+        f"EfficientNet-Lite0 embedder on {emb.device} ({where}); torch {torch.__version__}; "
+        f"frames 1280x720 BGR; {'float16 autocast' if gpu else 'float32'}"
+    )
     emb(emb.preprocess(images[:2]))  # warm-up (and cuDNN autotune)
     _sync(emb.device)
     per = " per core" if not gpu else ""
-    print(f"{'batch':>6}{'preprocess img/s':>18}{'model img/s':>14}{'end-to-end img/s':>18}"
-          f"{'model ms/batch':>16}" + (f"{'e2e img/s' + per:>20}" if not gpu else ""))
+    print(
+        f"{'batch':>6}{'preprocess img/s':>18}{'model img/s':>14}{'end-to-end img/s':>18}"
+        f"{'model ms/batch':>16}" + (f"{'e2e img/s' + per:>20}" if not gpu else "")
+    )
     for n in sizes:
         batch_imgs = images[:n]
         pre = emb.preprocess(batch_imgs)
         emb(pre)
         _sync(emb.device)
-        t_pre = timed(lambda: emb.preprocess(batch_imgs), emb.device, args.min_time / 2, 2)
-        t_model = timed(lambda: emb(pre), emb.device, args.min_time, 2)
+        t_pre = timed(lambda b=batch_imgs: emb.preprocess(b), emb.device, args.min_time / 2, 2)
+        t_model = timed(lambda p=pre: emb(p), emb.device, args.min_time, 2)
         e2e = n / (t_pre + t_model)
-        row = (f"{n:>6}{n / t_pre:>18.1f}{n / t_model:>14.1f}{e2e:>18.1f}"
-               f"{1000 * t_model:>16.1f}")
+        row = f"{n:>6}{n / t_pre:>18.1f}{n / t_model:>14.1f}{e2e:>18.1f}{1000 * t_model:>16.1f}"
         if not gpu:
             row += f"{e2e / args.threads:>20.1f}"
         print(row, flush=True)

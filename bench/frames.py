@@ -56,8 +56,14 @@ def _photos() -> list[tuple[str, np.ndarray]]:
     from sklearn.datasets import load_sample_images
 
     out = []
-    for name in ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry",
-                 "hubble_deep_field"):
+    for name in (
+        "astronaut",
+        "coffee",
+        "chelsea",
+        "rocket",
+        "immunohistochemistry",
+        "hubble_deep_field",
+    ):
         out.append((name, np.ascontiguousarray(getattr(data, name)()[:, :, ::-1])))
     for name, img in zip(("china", "flower"), load_sample_images().images, strict=True):
         out.append((name, np.ascontiguousarray(img[:, :, ::-1])))

@@ -58,8 +58,10 @@ def out_of_sample_probabilities(x: np.ndarray, y: np.ndarray, seed: int, folds: 
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
 
-    model = make_pipeline(PCA(n_components=min(64, x.shape[1]), random_state=seed),
-                          LogisticRegression(max_iter=300, C=1.0))
+    model = make_pipeline(
+        PCA(n_components=min(64, x.shape[1]), random_state=seed),
+        LogisticRegression(max_iter=300, C=1.0),
+    )
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return cross_val_predict(model, x, y, cv=cv, method="predict_proba")
 
@@ -71,8 +73,9 @@ def prf(flagged: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def framegate_streaming(probs: np.ndarray, labels: np.ndarray, order: np.ndarray,
-                        min_count: int) -> np.ndarray:
+def framegate_streaming(
+    probs: np.ndarray, labels: np.ndarray, order: np.ndarray, min_count: int
+) -> np.ndarray:
     from detectors.label_errors import ConfidentLearning
 
     names = [str(k) for k in range(probs.shape[1])]
@@ -112,21 +115,29 @@ def main(argv: list[str] | None = None) -> None:
     fg_flags = framegate_streaming(probs, noisy, order, args.min_count)
     t_fg = time.perf_counter() - t0
 
-    print(f"dataset: {name}, {len(y)} frames, {n_classes} classes, "
-          f"{truth.sum()} labels flipped ({args.noise:.0%}), seed {args.seed}")
-    print(f"model: PCA(64) + logistic regression, {args.folds}-fold out-of-sample "
-          f"probabilities, accuracy vs true labels {acc:.3f} ({t_model:.1f} s)")
+    print(
+        f"dataset: {name}, {len(y)} frames, {n_classes} classes, "
+        f"{truth.sum()} labels flipped ({args.noise:.0%}), seed {args.seed}"
+    )
+    print(
+        f"model: PCA(64) + logistic regression, {args.folds}-fold out-of-sample "
+        f"probabilities, accuracy vs true labels {acc:.3f} ({t_model:.1f} s)"
+    )
     print(f"{'method':<44}{'flagged':>8}{'precision':>11}{'recall':>8}{'F1':>7}{'time s':>8}")
-    rows = [("cleanlab find_label_issues (batch)", cl_flags, t_cl),
-            ("framegate ConfidentLearning (streaming)", fg_flags, t_fg)]
+    rows = [
+        ("cleanlab find_label_issues (batch)", cl_flags, t_cl),
+        ("framegate ConfidentLearning (streaming)", fg_flags, t_fg),
+    ]
     f1s = []
     for label, flags, t in rows:
         p, r, f = prf(flags, truth)
         f1s.append(f)
         print(f"{label:<44}{int(flags.sum()):>8}{p:>11.3f}{r:>8.3f}{f:>7.3f}{t:>8.2f}")
     print(f"F1 difference framegate - cleanlab: {f1s[1] - f1s[0]:+.3f} (target: within 0.03)")
-    print(f"agreement: {(cl_flags == fg_flags).mean():.3f} of frames get the same decision; "
-          f"streaming cost {1e6 * t_fg / len(y):.1f} us per frame")
+    print(
+        f"agreement: {(cl_flags == fg_flags).mean():.3f} of frames get the same decision; "
+        f"streaming cost {1e6 * t_fg / len(y):.1f} us per frame"
+    )
 
 
 if __name__ == "__main__":

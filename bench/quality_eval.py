@@ -45,7 +45,8 @@ def _obstruct(f: np.ndarray, area: float, rng: np.random.Generator) -> np.ndarra
     h, w = f.shape[:2]
     mask = np.zeros((h, w), np.float32)
     rx, ry = int(w * np.sqrt(area) * 0.75), int(h * np.sqrt(area) * 0.75)
-    cx = int(rng.choice([0, w])); cy = int(rng.choice([0, h]))
+    cx = int(rng.choice([0, w]))
+    cy = int(rng.choice([0, h]))
     cv2.ellipse(mask, (cx, cy), (int(rx * 1.6), int(ry * 1.6)), 0, 0, 360, 1.0, -1)
     mask = cv2.GaussianBlur(mask, (0, 0), 8)[..., None]
     colour = rng.uniform(20, 90, 3).astype(np.float32)
@@ -66,12 +67,13 @@ def _resize_copy(f: np.ndarray, s: float, q: int) -> bytes:
 def _crop_copy(f: np.ndarray, c: float, q: int) -> bytes:
     h, w = f.shape[:2]
     y, x = int(c * h), int(c * w)
-    return encode(cv2.resize(f[y:h - y, x:w - x], SIZE, interpolation=cv2.INTER_AREA), q)
+    return encode(cv2.resize(f[y : h - y, x : w - x], SIZE, interpolation=cv2.INTER_AREA), q)
 
 
 def _image(fn: Callable[[np.ndarray, int, np.random.Generator], np.ndarray]) -> Callable:
     def make(frames: list[bytes], i: int, dt: float, lv: int, rng) -> Episode:
         return [(encode(fn(_dec(frames[i]), lv, rng)), dt)]
+
     return make
 
 
@@ -88,15 +90,21 @@ def _noise(f, lv, rng):
 def _odd_size(frames, i, dt, lv, rng) -> Episode:
     s = (0.8, 0.5, 0.15)[lv]
     f = _dec(frames[i])
-    return [(encode(cv2.resize(f, (int(SIZE[0] * s), int(SIZE[1] * s)),
-                               interpolation=cv2.INTER_AREA)), dt)]
+    return [
+        (
+            encode(
+                cv2.resize(f, (int(SIZE[0] * s), int(SIZE[1] * s)), interpolation=cv2.INTER_AREA)
+            ),
+            dt,
+        )
+    ]
 
 
 def _aspect(frames, i, dt, lv, rng) -> Episode:
     r = (2.7, 3.5, 6.0)[lv]
     f = _dec(frames[i])
     h = int(SIZE[0] / r)
-    return [(encode(f[(SIZE[1] - h) // 2:(SIZE[1] - h) // 2 + h]), dt)]
+    return [(encode(f[(SIZE[1] - h) // 2 : (SIZE[1] - h) // 2 + h]), dt)]
 
 
 def _exact(frames, i, dt, lv, rng) -> Episode:
@@ -142,18 +150,23 @@ def _dropped(frames, i, dt, lv, rng) -> Episode:
 
 FAULTS: dict[str, Callable[..., Episode]] = {
     "dark": _image(lambda f, lv, r: _u8(f * (0.5, 0.3, 0.15)[lv])),
-    "bright": _image(lambda f, lv, r: _u8(255 - (255 - f.astype(np.float32))
-                                          * (0.5, 0.3, 0.15)[lv])),
-    "low_contrast": _image(lambda f, lv, r: _u8(f * (0.5, 0.3, 0.15)[lv]
-                                                + 200 * (1 - (0.5, 0.3, 0.15)[lv]))),
+    "bright": _image(
+        lambda f, lv, r: _u8(255 - (255 - f.astype(np.float32)) * (0.5, 0.3, 0.15)[lv])
+    ),
+    "low_contrast": _image(
+        lambda f, lv, r: _u8(f * (0.5, 0.3, 0.15)[lv] + 200 * (1 - (0.5, 0.3, 0.15)[lv]))
+    ),
     "blurry": _image(lambda f, lv, r: cv2.GaussianBlur(f, (0, 0), (1.0, 2.0, 4.0)[lv])),
     "noisy": _image(_noise),
-    "low_information": _image(lambda f, lv, r: _u8(f * (0.25, 0.1, 0.0)[lv] + 120
-                                                   * (1 - (0.25, 0.1, 0.0)[lv])
-                                                   + r.normal(0, 2, f.shape))),
+    "low_information": _image(
+        lambda f, lv, r: _u8(
+            f * (0.25, 0.1, 0.0)[lv] + 120 * (1 - (0.25, 0.1, 0.0)[lv]) + r.normal(0, 2, f.shape)
+        )
+    ),
     "grayscale": _image(_gray),
-    "exposure_clipped": _image(lambda f, lv, r: _u8((f - f.mean()) * (1.6, 2.2, 3.5)[lv]
-                                                    + f.mean())),
+    "exposure_clipped": _image(
+        lambda f, lv, r: _u8((f - f.mean()) * (1.6, 2.2, 3.5)[lv] + f.mean())
+    ),
     "odd_size": _odd_size,
     "odd_aspect_ratio": _aspect,
     "exact_duplicate": _exact,
@@ -164,10 +177,17 @@ FAULTS: dict[str, Callable[..., Episode]] = {
     "dropped_frames": _dropped,
 }
 # cleanvision's issue type for each check, where it has one.
-CLEANVISION = {"dark": "dark", "bright": "light", "blurry": "blurry",
-               "low_information": "low_information", "grayscale": "grayscale",
-               "odd_size": "odd_size", "odd_aspect_ratio": "odd_aspect_ratio",
-               "exact_duplicate": "exact_duplicates", "near_duplicate": "near_duplicates"}
+CLEANVISION = {
+    "dark": "dark",
+    "bright": "light",
+    "blurry": "blurry",
+    "low_information": "low_information",
+    "grayscale": "grayscale",
+    "odd_size": "odd_size",
+    "odd_aspect_ratio": "odd_aspect_ratio",
+    "exact_duplicate": "exact_duplicates",
+    "near_duplicate": "near_duplicates",
+}
 
 
 VIDEO_CAMERAS = ("vtest", "tree")
@@ -197,8 +217,11 @@ def run_framegate(seed: int, cv_per_cell: int):
                         tt, found = t, False
                         for blob, gap in episode:
                             tt += gap
-                            res = trial.inspect(decode_for_checks(blob, max_pixels=MAX_PIXELS),
-                                                frame_id=f"{cam}:x", captured_at=tt)
+                            res = trial.inspect(
+                                decode_for_checks(blob, max_pixels=MAX_PIXELS),
+                                frame_id=f"{cam}:x",
+                                captured_at=tt,
+                            )
                             found |= any(x.check == name for x in res.issues)
                         hits[name, lv] += found
                         trials[name, lv] += 1
@@ -208,8 +231,9 @@ def run_framegate(seed: int, cv_per_cell: int):
                         if len(cv_samples[name, lv]) < cv_per_cell and name in CLEANVISION:
                             cv_samples[name, lv].append(episode[-1][0])
             t += dt
-            res = insp.inspect(decode_for_checks(data, max_pixels=MAX_PIXELS),
-                               frame_id=f"{cam}:{i}", captured_at=t)
+            res = insp.inspect(
+                decode_for_checks(data, max_pixels=MAX_PIXELS), frame_id=f"{cam}:{i}", captured_at=t
+            )
             if i >= 1:
                 clean_total += 1
                 clean_flagged += bool(res.issues)
@@ -217,8 +241,17 @@ def run_framegate(seed: int, cv_per_cell: int):
                     clean_by_check[x.check.value] += 1
             if i % 4 == 0:
                 cv_clean.append(data)
-    return (clean_total, clean_flagged, clean_by_check, hits, trials, cv_samples, cv_clean,
-            video_hits, video_trials)
+    return (
+        clean_total,
+        clean_flagged,
+        clean_by_check,
+        hits,
+        trials,
+        cv_samples,
+        cv_clean,
+        video_hits,
+        video_trials,
+    )
 
 
 def run_cleanvision(cv_samples, cv_clean):
@@ -254,26 +287,39 @@ def run_cleanvision(cv_samples, cv_clean):
             clean_flags.append(bool(row[cols].any()))
             continue
         recall[key].append(bool(row.get(f"is_{CLEANVISION[key[0]]}_issue", False)))
-    return ({k: float(np.mean(v)) for k, v in recall.items()},
-            float(np.mean(clean_flags)) if clean_flags else float("nan"), len(clean_flags))
+    return (
+        {k: float(np.mean(v)) for k, v in recall.items()},
+        float(np.mean(clean_flags)) if clean_flags else float("nan"),
+        len(clean_flags),
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--cleanvision-per-cell", type=int, default=20,
-                    help="faulty frames per (check, severity) given to cleanvision; 0 = skip")
+    ap.add_argument(
+        "--cleanvision-per-cell",
+        type=int,
+        default=20,
+        help="faulty frames per (check, severity) given to cleanvision; 0 = skip",
+    )
     args = ap.parse_args()
-    (total, flagged, by_check, hits, trials, cv_samples, cv_clean,
-     video_hits, video_trials) = run_framegate(args.seed, args.cleanvision_per_cell)
+    (total, flagged, by_check, hits, trials, cv_samples, cv_clean, video_hits, video_trials) = (
+        run_framegate(args.seed, args.cleanvision_per_cell)
+    )
     cv_recall, cv_fpr, cv_n = ({}, float("nan"), 0)
     if args.cleanvision_per_cell > 0:
         cv_recall, cv_fpr, cv_n = run_cleanvision(cv_samples, cv_clean)
     n = trials[next(iter(FAULTS)), 0]
-    print(f"\nrecall per check on injected faults ({n} episodes per cell for framegate, "
-          f"{args.cleanvision_per_cell} for cleanvision)")
-    print(f"{'check':<18}" + "".join(f"{'fg ' + lv:>12}{'cv ' + lv:>12}" for lv in LEVELS)
-          + f"{'fg FP':>8}")
+    print(
+        f"\nrecall per check on injected faults ({n} episodes per cell for framegate, "
+        f"{args.cleanvision_per_cell} for cleanvision)"
+    )
+    print(
+        f"{'check':<18}"
+        + "".join(f"{'fg ' + lv:>12}{'cv ' + lv:>12}" for lv in LEVELS)
+        + f"{'fg FP':>8}"
+    )
     for name in FAULTS:
         row = f"{name:<18}"
         for lv in range(3):
@@ -282,17 +328,24 @@ def main() -> None:
             row += f"{fg:>12.3f}" + (f"{cv:>12.3f}" if cv is not None else f"{'-':>12}")
         row += f"{by_check.get(name, 0):>8d}"
         print(row)
-    print(f"\nclean frames: framegate flagged {flagged}/{total} = {100 * flagged / total:.2f}%"
-          f" (target <= 0.2%); cleanvision flagged {100 * cv_fpr:.2f}% of {cv_n}")
+    print(
+        f"\nclean frames: framegate flagged {flagged}/{total} = {100 * flagged / total:.2f}%"
+        f" (target <= 0.2%); cleanvision flagged {100 * cv_fpr:.2f}% of {cv_n}"
+    )
     if by_check:
         print("framegate false positives by check:", dict(by_check))
     # A photo "camera" is one still picture plus sensor noise: each of its ordinary frames
     # is already a near-copy of older ones, so a re-encoded copy cannot stand out there.
     # Real cameras watch scenes that move; this line is near_duplicate on those.
     name = "near_duplicate"
-    print(f"{name} on the moving-scene (video) cameras only: " + ", ".join(
-        f"{LEVELS[lv]} {video_hits[name, lv]}/{video_trials[name, lv]} = "
-        f"{video_hits[name, lv] / max(video_trials[name, lv], 1):.3f}" for lv in range(3)))
+    print(
+        f"{name} on the moving-scene (video) cameras only: "
+        + ", ".join(
+            f"{LEVELS[lv]} {video_hits[name, lv]}/{video_trials[name, lv]} = "
+            f"{video_hits[name, lv] / max(video_trials[name, lv], 1):.3f}"
+            for lv in range(3)
+        )
+    )
 
 
 if __name__ == "__main__":

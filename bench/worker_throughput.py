@@ -19,15 +19,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import cv2
 import numpy as np
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from schemas.settings import Settings
 from streams.admin import ensure_topics
 from streams.broker import EmbeddedBroker, free_port
-from streams.simulator import scenes
 from streams.producer import encode_jpeg, frame_message
+from streams.simulator import scenes
 
 
 def build_messages(frames: int, cameras: int) -> list[tuple[bytes, bytes]]:
@@ -39,16 +38,32 @@ def build_messages(frames: int, cameras: int) -> list[tuple[bytes, bytes]]:
         camera = f"cam-{index % cameras}"
         base = scene_frames[index % len(scene_frames)].astype(np.float32)
         pixels = np.clip(base + rng.normal(0, 2, base.shape), 0, 255).astype(np.uint8)
-        messages.append((camera.encode(), frame_message(
-            camera, index, encode_jpeg(pixels), captured_at=start + timedelta(seconds=index / 5))))
+        messages.append(
+            (
+                camera.encode(),
+                frame_message(
+                    camera,
+                    index,
+                    encode_jpeg(pixels),
+                    captured_at=start + timedelta(seconds=index / 5),
+                ),
+            )
+        )
     return messages
 
 
 async def run(settings: Settings, messages: list[tuple[bytes, bytes]]) -> float:
-    consumer = AIOKafkaConsumer(settings.topic("quality"), bootstrap_servers=settings.bootstrap_servers,
-                                auto_offset_reset="earliest", group_id=None)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers,
-                                max_request_size=settings.max_message_bytes, linger_ms=5)
+    consumer = AIOKafkaConsumer(
+        settings.topic("quality"),
+        bootstrap_servers=settings.bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        max_request_size=settings.max_message_bytes,
+        linger_ms=5,
+    )
     await consumer.start()
     await producer.start()
     started = time.perf_counter()
@@ -73,15 +88,23 @@ def main() -> None:
     messages = build_messages(args.frames, args.cameras)
     size = sum(len(v) for _, v in messages) / len(messages)
     with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker(free_port()) as broker:
-        env = {**os.environ, "FRAMEGATE_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-               "FRAMEGATE_BROKER_FLAVOR": "tansu", "FRAMEGATE_WEB_PORT": str(free_port()),
-               "FRAMEGATE_DATA_DIR": tmp}
+        env = {
+            **os.environ,
+            "FRAMEGATE_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+            "FRAMEGATE_BROKER_FLAVOR": "tansu",
+            "FRAMEGATE_WEB_PORT": str(free_port()),
+            "FRAMEGATE_DATA_DIR": tmp,
+        }
         settings = Settings(bootstrap_servers=broker.bootstrap_servers)
         asyncio.run(ensure_topics(settings))
         log = Path(tmp) / "worker.log"
         began = time.perf_counter()
-        worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker"], env=env,
-                                  stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "worker"],
+            env=env,
+            stdout=open(log, "wb"),  # noqa: SIM115 - the worker process owns it
+            stderr=subprocess.STDOUT,
+        )
         try:
             while "Ready" not in log.read_text(errors="replace"):
                 if worker.poll() is not None:
@@ -92,12 +115,20 @@ def main() -> None:
         finally:
             worker.terminate()
             worker.wait(timeout=30)
-    print(json.dumps({
-        "worker_start_to_ready_s": round(ready, 2),
-        "frames": len(messages), "cameras": args.cameras, "mean_message_kib": round(size / 1024, 1),
-        "seconds": round(elapsed, 2), "frames_per_s": round(len(messages) / elapsed, 1),
-        "cpu_cores": os.cpu_count(),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "worker_start_to_ready_s": round(ready, 2),
+                "frames": len(messages),
+                "cameras": args.cameras,
+                "mean_message_kib": round(size / 1024, 1),
+                "seconds": round(elapsed, 2),
+                "frames_per_s": round(len(messages) / elapsed, 1),
+                "cpu_cores": os.cpu_count(),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,9 @@ def iou(a: Sequence[float], b: Sequence[float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def check_annotations(annotations: Sequence[Annotation], width: int, height: int,
-                      policy: CameraPolicy) -> list[Issue]:
+def check_annotations(
+    annotations: Sequence[Annotation], width: int, height: int, policy: CameraPolicy
+) -> list[Issue]:
     """``annotation_near_border``, ``tiny_box`` and ``duplicate_box`` for one frame."""
     boxes = [(i, a.label, a.box) for i, a in enumerate(annotations) if a.box is not None]
     if not boxes:
@@ -42,11 +43,16 @@ def check_annotations(annotations: Sequence[Annotation], width: int, height: int
 
     p = policy.annotation_near_border
     mx, my = p.margin * width, p.margin * height
-    near = [i for i, _, b in boxes
-            if b[0] < mx or b[1] < my or b[2] > width - mx or b[3] > height - my]
-    if near and (issue := p.judge(Check.ANNOTATION_NEAR_BORDER, 1.0 + len(near) / len(boxes),
-                                  f"boxes {near} are within {100 * p.margin:.0f}% of the "
-                                  "image border (possibly cut off)")):
+    near = [
+        i for i, _, b in boxes if b[0] < mx or b[1] < my or b[2] > width - mx or b[3] > height - my
+    ]
+    if near and (
+        issue := p.judge(
+            Check.ANNOTATION_NEAR_BORDER,
+            1.0 + len(near) / len(boxes),
+            f"boxes {near} are within {100 * p.margin:.0f}% of the image border (possibly cut off)",
+        )
+    ):
         issues.append(issue)
 
     t = policy.tiny_box
@@ -58,9 +64,15 @@ def check_annotations(annotations: Sequence[Annotation], width: int, height: int
         if r >= 1.0:
             tiny.append(i)
             worst = max(worst, r)
-    if tiny and (issue := t.judge(Check.TINY_BOX, worst, f"boxes {tiny} are smaller than "
-                                  f"{t.min_side:g} px a side or {100 * t.min_area:g}% of the "
-                                  "image")):
+    if tiny and (
+        issue := t.judge(
+            Check.TINY_BOX,
+            worst,
+            f"boxes {tiny} are smaller than "
+            f"{t.min_side:g} px a side or {100 * t.min_area:g}% of the "
+            "image",
+        )
+    ):
         issues.append(issue)
 
     d = policy.duplicate_box
@@ -74,7 +86,11 @@ def check_annotations(annotations: Sequence[Annotation], width: int, height: int
                     best = max(best, o)
     if pairs:
         ratio = (1.0 - d.iou) / max(1.0 - best, 1e-6)
-        if issue := d.judge(Check.DUPLICATE_BOX, ratio, f"box pairs {pairs} have the same "
-                            f"label and overlap with IoU up to {best:.2f} (> {d.iou})"):
+        if issue := d.judge(
+            Check.DUPLICATE_BOX,
+            ratio,
+            f"box pairs {pairs} have the same "
+            f"label and overlap with IoU up to {best:.2f} (> {d.iou})",
+        ):
             issues.append(issue)
     return issues

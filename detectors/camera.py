@@ -44,8 +44,14 @@ STATE_VERSION = 2
 DECODE_REDUCE = 2
 """JPEG DCT scaling for a 640x480 camera: the checks work on 320x240 (see image_metrics)."""
 
-_SCENE_ISSUES = {Check.DARK, Check.BRIGHT, Check.LOW_CONTRAST, Check.BLURRY,
-                 Check.LOW_INFORMATION, Check.EXPOSURE_CLIPPED}
+_SCENE_ISSUES = {
+    Check.DARK,
+    Check.BRIGHT,
+    Check.LOW_CONTRAST,
+    Check.BLURRY,
+    Check.LOW_INFORMATION,
+    Check.EXPOSURE_CLIPPED,
+}
 _CONTENT_LOST = {Check.DARK, Check.BRIGHT, Check.LOW_CONTRAST, Check.LOW_INFORMATION}
 _EMA = 0.1  # weight of a clean frame in the reference view
 
@@ -103,10 +109,12 @@ class CameraInspector:
 
     def _reset(self) -> None:
         b = self.policy.baseline
-        self._base = RobustBaseline(BASELINE_METRICS + seq.SEQUENCE_METRICS,
-                                    window=b.window, warmup=b.warmup)
-        self._history = HashHistory(max(self.policy.exact_duplicate.history,
-                                        self.policy.near_duplicate.history))
+        self._base = RobustBaseline(
+            BASELINE_METRICS + seq.SEQUENCE_METRICS, window=b.window, warmup=b.warmup
+        )
+        self._history = HashHistory(
+            max(self.policy.exact_duplicate.history, self.policy.near_duplicate.history)
+        )
         self._prev_thumb: np.ndarray | None = None
         self._prev_t: float | None = None
         self._still_run = 0
@@ -116,9 +124,15 @@ class CameraInspector:
         self._usual_size: tuple[int, int] | None = None
         self._flagged = 0
 
-    def inspect(self, image: DecodedImage, *, frame_id: str, captured_at: float,
-                annotations: Sequence[Annotation] = (),
-                fleet: FleetHashIndex | None = None) -> Inspection:
+    def inspect(
+        self,
+        image: DecodedImage,
+        *,
+        frame_id: str,
+        captured_at: float,
+        annotations: Sequence[Annotation] = (),
+        fleet: FleetHashIndex | None = None,
+    ) -> Inspection:
         """Run every check on one frame (in capture order) and update the camera's state.
 
         Parameters
@@ -141,8 +155,10 @@ class CameraInspector:
         issues = run_image_checks(metrics, self._base, p)
         scene_bad = any(i.check in _SCENE_ISSUES for i in issues)
         content_lost = any(i.check in _CONTENT_LOST for i in issues)
-        for issue in (check_odd_size(image.width, image.height, self._usual_size, p),
-                      check_odd_aspect_ratio(image.width, image.height, p)):
+        for issue in (
+            check_odd_size(image.width, image.height, self._usual_size, p),
+            check_odd_aspect_ratio(image.width, image.height, p),
+        ):
             if issue is not None:
                 issues.append(issue)
 
@@ -160,8 +176,9 @@ class CameraInspector:
                 issue = seq.check_repeat(delta, peak, self._still_run, self._base, p)
                 if issue is not None:
                     issues.append(issue)
-        distance, back = self._history.nearest(m.fingerprint,
-                                               skip_recent=p.near_duplicate.skip_recent)
+        distance, back = self._history.nearest(
+            m.fingerprint, skip_recent=p.near_duplicate.skip_recent
+        )
         step = self._history.distance(m.fingerprint, 1)
         if back:
             metrics["match_distance"] = distance
@@ -173,10 +190,14 @@ class CameraInspector:
                 issues.append(issue)
         if fleet is not None and exact is None:
             match = fleet.query(m.hash_bits, camera_id=self.camera_id)
-            if match is not None and (issue := p.near_duplicate.judge(
-                    Check.NEAR_DUPLICATE, (fleet.max_bits + 1.0) / (match.bits + 0.5),
+            if match is not None and (
+                issue := p.near_duplicate.judge(
+                    Check.NEAR_DUPLICATE,
+                    (fleet.max_bits + 1.0) / (match.bits + 0.5),
                     f"perceptual hash within {match.bits} bits of frame {match.frame_id} "
-                    f"from camera {match.camera_id}")):
+                    f"from camera {match.camera_id}",
+                )
+            ):
                 issues.append(issue)
 
         # Timing.
@@ -204,8 +225,9 @@ class CameraInspector:
             metrics["view_match"] = match_
             metrics["view_response"] = response
             if obstructed is None and not still:
-                issue = seq.check_moved(shift, match_, response, scene_bad, content_lost,
-                                       self._base, p)
+                issue = seq.check_moved(
+                    shift, match_, response, scene_bad, content_lost, self._base, p
+                )
                 if issue is not None:
                     issues.append(issue)
                     moved = True
@@ -235,8 +257,9 @@ class CameraInspector:
             self._base.update(row)
         if self._usual_size is None or (not flagged and self._ref_age == 0):
             self._usual_size = (image.width, image.height)
-        self._update_reference(m.thumb, m.cells, reset=moved or self._ref_thumb is None,
-                               clean=not flagged)
+        self._update_reference(
+            m.thumb, m.cells, reset=moved or self._ref_thumb is None, clean=not flagged
+        )
         self._history.add(m.digest, m.fingerprint, frame_id=frame_id)
         self._still_run = self._still_run + 1 if still or (exact and delta == 0) else 0
         self._prev_thumb = m.thumb
@@ -248,8 +271,9 @@ class CameraInspector:
         issues.extend(check_annotations(annotations, image.width, image.height, p))
         return Inspection(metrics=metrics, issues=issues)
 
-    def _update_reference(self, thumb: np.ndarray, cells: np.ndarray, *, reset: bool,
-                          clean: bool) -> None:
+    def _update_reference(
+        self, thumb: np.ndarray, cells: np.ndarray, *, reset: bool, clean: bool
+    ) -> None:
         # The reference is a slow average of clean frames: the background, with passers-by
         # averaged out. It is replaced outright when the camera moved.
         if reset:

@@ -55,14 +55,18 @@ HEALTH_DETECTOR = "check"
 
 #: Report metric -> drift statistic. Sharpness is watched contrast-free (``edge_ratio``), so
 #: a darker scene is not also reported as a blurrier one.
-DRIFT_STATISTICS = {"brightness": "brightness", "edge_ratio": "sharpness",
-                    "embedding_distance": "embedding_distance"}
+DRIFT_STATISTICS = {
+    "brightness": "brightness",
+    "edge_ratio": "sharpness",
+    "embedding_distance": "embedding_distance",
+}
 
 
 def drift_statistics(metrics: Mapping[str, float]) -> dict[str, float]:
     """The drift monitors' per-frame statistics from a report's metrics."""
-    return {stat: float(metrics[name]) for name, stat in DRIFT_STATISTICS.items()
-            if name in metrics}
+    return {
+        stat: float(metrics[name]) for name, stat in DRIFT_STATISTICS.items() if name in metrics
+    }
 
 
 class GateConfig(BaseModel):
@@ -72,9 +76,11 @@ class GateConfig(BaseModel):
 
     join_window_s: float = Field(10.0, gt=0, description="longest wait for a frame's partner")
     health_clear_frames: int = Field(
-        10, ge=1, description="clean frames in a row that resolve a camera_health alert")
+        10, ge=1, description="clean frames in a row that resolve a camera_health alert"
+    )
     expect_predictions_s: float = Field(
-        300.0, ge=0, description="hold frames of cameras that sent a prediction this recently")
+        300.0, ge=0, description="hold frames of cameras that sent a prediction this recently"
+    )
     max_pending: int = Field(2000, ge=1, description="frames and predictions waiting, per camera")
     relabel_per_hour: float = Field(120.0, gt=0, description="relabel requests per camera-hour")
     prediction: PredictionThresholds = PredictionThresholds()
@@ -111,15 +117,19 @@ def without_pixels(frame: Frame, source: str) -> Frame:
     """
     if frame.image.data is None:
         return frame
-    return frame.model_copy(update={"image": FrameImage(encoding=frame.image.encoding,
-                                                        uri=source)})
+    return frame.model_copy(update={"image": FrameImage(encoding=frame.image.encoding, uri=source)})
 
 
 class CameraGate:
     """One camera's checks and state; see the module docstring."""
 
-    def __init__(self, camera_id: str, policy: CameraPolicy, config: GateConfig,
-                 reference: CameraReference | None = None) -> None:
+    def __init__(
+        self,
+        camera_id: str,
+        policy: CameraPolicy,
+        config: GateConfig,
+        reference: CameraReference | None = None,
+    ) -> None:
         self.camera_id = camera_id
         self.policy = policy
         self.config = config
@@ -130,7 +140,8 @@ class CameraGate:
         self.budget = RelabelBudget(per_hour=config.relabel_per_hour)
         self.drift = CameraDriftMonitor(config.drift, reference)
         self.join: PredictionJoin[Held, Prediction] = PredictionJoin(
-            window_s=config.join_window_s, max_pending=config.max_pending)
+            window_s=config.join_window_s, max_pending=config.max_pending
+        )
         self.last_prediction_at: float | None = None
         self.unmatched = 0
         #: metric -> id of the alert still firing, so its resolution carries the same id
@@ -142,20 +153,35 @@ class CameraGate:
         self._pixels: dict[str, FrameImage] = {}
 
     # -- feeding ------------------------------------------------------------------------
-    def frame(self, frame: Frame, image: DecodedImage, *, embedding: np.ndarray | None,
-              source: str, now: float) -> list[Completed]:
+    def frame(
+        self,
+        frame: Frame,
+        image: DecodedImage,
+        *,
+        embedding: np.ndarray | None,
+        source: str,
+        now: float,
+    ) -> list[Completed]:
         """Check one decoded frame; returns what completed (this frame unless it is held)."""
         inspection: Inspection = self.inspector.inspect(
-            image, frame_id=frame.frame_id, captured_at=frame.captured_at.timestamp(),
-            annotations=frame.annotations)
+            image,
+            frame_id=frame.frame_id,
+            captured_at=frame.captured_at.timestamp(),
+            annotations=frame.annotations,
+        )
         metrics, issues = dict(inspection.metrics), list(inspection.issues)
         if embedding is not None:
             score, found = self.reference.observe(embedding, frame_id=frame.frame_id)
             if np.isfinite(score.distance):
                 metrics["embedding_distance"] = float(score.distance)
             issues += found
-        held = Held(frame=without_pixels(frame, source), width=image.width,
-                    height=image.height, metrics=metrics, issues=issues)
+        held = Held(
+            frame=without_pixels(frame, source),
+            width=image.width,
+            height=image.height,
+            metrics=metrics,
+            issues=issues,
+        )
         done = self.expire(now=now)
         if frame.frame_id not in self.join and not self._expects_predictions(now):
             return [*done, self._complete(held, None, frame.image)]
@@ -197,12 +223,13 @@ class CameraGate:
         return len(self.join)
 
     def _expects_predictions(self, now: float) -> bool:
-        return (self.last_prediction_at is not None
-                and now - self.last_prediction_at <= self.config.expect_predictions_s)
+        return (
+            self.last_prediction_at is not None
+            and now - self.last_prediction_at <= self.config.expect_predictions_s
+        )
 
     # -- completing ---------------------------------------------------------------------
-    def _complete(self, held: Held, prediction: Prediction | None,
-                  image: FrameImage) -> Completed:
+    def _complete(self, held: Held, prediction: Prediction | None, image: FrameImage) -> Completed:
         frame, metrics, issues = held.frame, dict(held.metrics), list(held.issues)
         stats = drift_statistics(metrics)
         if prediction is not None:
@@ -217,13 +244,20 @@ class CameraGate:
         events = self.drift.update(stats, frame_id=frame.frame_id, at=at)
         events += self._health_events(frame, issues, at)
         report = QualityReport(
-            frame_id=frame.frame_id, camera_id=frame.camera_id, captured_at=frame.captured_at,
+            frame_id=frame.frame_id,
+            camera_id=frame.camera_id,
+            captured_at=frame.captured_at,
             processed_at=datetime.now(tz=UTC),
-            width=held.width, height=held.height, metrics=metrics, issues=issues)
+            width=held.width,
+            height=held.height,
+            metrics=metrics,
+            issues=issues,
+        )
         request, refused = None, False
         if issues:
-            request = build_request(frame.model_copy(update={"image": image}), issues,
-                                    prediction=prediction)
+            request = build_request(
+                frame.model_copy(update={"image": image}), issues, prediction=prediction
+            )
             if request is not None and not self.budget.offer(request.priority, now=at):
                 request, refused = None, True
         return Completed(report, request, events, refused)
@@ -237,11 +271,20 @@ class CameraGate:
             name = check.value
             if check in found and name not in self.health:
                 issue = found[check]
-                events.append(DriftEvent(
-                    metric=name, detector=HEALTH_DETECTOR, status="firing",
-                    frame_id=frame.frame_id, at=at, change_point=frame.frame_id, before={},
-                    after={"score": issue.score}, example_frame_ids=[frame.frame_id],
-                    severity=issue.severity))
+                events.append(
+                    DriftEvent(
+                        metric=name,
+                        detector=HEALTH_DETECTOR,
+                        status="firing",
+                        frame_id=frame.frame_id,
+                        at=at,
+                        change_point=frame.frame_id,
+                        before={},
+                        after={"score": issue.score},
+                        example_frame_ids=[frame.frame_id],
+                        severity=issue.severity,
+                    )
+                )
                 if check not in ONE_OFF:
                     self.health[name] = 0
             elif check in found:
@@ -250,10 +293,19 @@ class CameraGate:
                 self.health[name] += 1
                 if self.health[name] >= self.config.health_clear_frames:
                     del self.health[name]
-                    events.append(DriftEvent(
-                        metric=name, detector=HEALTH_DETECTOR, status="resolved",
-                        frame_id=frame.frame_id, at=at, change_point=None, before={},
-                        after={}, severity="info"))
+                    events.append(
+                        DriftEvent(
+                            metric=name,
+                            detector=HEALTH_DETECTOR,
+                            status="resolved",
+                            frame_id=frame.frame_id,
+                            at=at,
+                            change_point=None,
+                            before={},
+                            after={},
+                            severity="info",
+                        )
+                    )
         return events
 
     def _label_issues(self, frame: Frame, prediction: Prediction) -> list[Issue]:
@@ -286,8 +338,9 @@ class CameraGate:
         }
 
     @classmethod
-    def from_state(cls, camera_id: str, state: Mapping[str, Any], policy: CameraPolicy,
-                   config: GateConfig) -> CameraGate:
+    def from_state(
+        cls, camera_id: str, state: Mapping[str, Any], policy: CameraPolicy, config: GateConfig
+    ) -> CameraGate:
         if state.get("version") != STATE_VERSION:
             return cls(camera_id, policy, config)  # an older layout: start afresh
         gate = cls(camera_id, policy, config)
@@ -297,8 +350,9 @@ class CameraGate:
         gate.classes = ClassFrequency.from_state(state["classes"])
         gate.budget = RelabelBudget.from_state(state["budget"])
         gate.drift = CameraDriftMonitor.from_state(state["drift"], config.drift)
-        gate.join = PredictionJoin.from_state(state["join"], frame_type=Held,
-                                              prediction_type=Prediction)
+        gate.join = PredictionJoin.from_state(
+            state["join"], frame_type=Held, prediction_type=Prediction
+        )
         gate.last_prediction_at = state["last_prediction_at"]
         gate.unmatched = state["unmatched"]
         gate.open_alerts = dict(state["open_alerts"])

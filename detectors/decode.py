@@ -92,8 +92,12 @@ def decode_image(data: bytes, *, max_pixels: int, reduce: int = 1) -> DecodedIma
     if reduce not in (1, 2, 4, 8):
         raise ValueError(f"reduce must be 1, 2, 4 or 8, got {reduce}")
     width, height, fmt = read_size(data, max_pixels=max_pixels)
-    flags = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
-             4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}[reduce]
+    flags = {
+        1: cv2.IMREAD_COLOR,
+        2: cv2.IMREAD_REDUCED_COLOR_2,
+        4: cv2.IMREAD_REDUCED_COLOR_4,
+        8: cv2.IMREAD_REDUCED_COLOR_8,
+    }[reduce]
     bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
     if bgr is None:
         raise InvalidMessage(

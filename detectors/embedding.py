@@ -173,8 +173,9 @@ class Embedder:
         if not path.is_file():
             raise FileNotFoundError(f"no TorchScript model at {path}")
         model = torch.jit.load(str(path), map_location="cpu")
-        return cls(model, device=device, resize=resize, crop=crop, mean=mean, std=std,
-                   name=path.stem)
+        return cls(
+            model, device=device, resize=resize, crop=crop, mean=mean, std=std, name=path.stem
+        )
 
     # -- the two halves -----------------------------------------------------------------
     def preprocess(self, images_bgr: Sequence[np.ndarray]) -> torch.Tensor:
@@ -193,7 +194,7 @@ class Embedder:
             h, w = img.shape[:2]
             c = max(1, int(round(min(h, w) * frac)))
             y0, x0 = (h - c) // 2, (w - c) // 2
-            patch = img[y0:y0 + c, x0:x0 + c]
+            patch = img[y0 : y0 + c, x0 : x0 + c]
             interp = cv2.INTER_AREA if c > side else cv2.INTER_LINEAR
             resized = cv2.resize(patch, (side, side), interpolation=interp)
             if resized.ndim == 2:
@@ -249,4 +250,3 @@ def top_k(probabilities: np.ndarray, k: int = 5) -> tuple[np.ndarray, np.ndarray
     vals = np.take_along_axis(probabilities, idx, axis=1)
     order = np.argsort(-vals, axis=1)
     return np.take_along_axis(idx, order, axis=1), np.take_along_axis(vals, order, axis=1)
-

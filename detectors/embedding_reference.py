@@ -149,7 +149,8 @@ class EmbeddingReference:
         if self._centroid is not None:
             if e.shape != self._centroid.shape:
                 raise ValueError(
-                    f"embedding has {e.size} values, the reference {self._centroid.size}")
+                    f"embedding has {e.size} values, the reference {self._centroid.size}"
+                )
             norm = float(np.linalg.norm(self._centroid))
             distance = 1.0 - float(e @ self._centroid) / norm if norm > 0 else 1.0
             if self._n >= self.warmup:
@@ -173,14 +174,25 @@ class EmbeddingReference:
         """The issues a measured :class:`EmbeddingScore` raises."""
         out = []
         if s.outlier_score >= 0.5:
-            out.append(make_issue(
-                Check.OUTLIER, s.outlier_score, 0.5,
-                f"embedding distance {s.distance:.3f} to the camera's reference is {s.z:.1f} "
-                f"sd above its mean {self._mean_d:.3f} (threshold {self.outlier_z:g} sd)"))
+            out.append(
+                make_issue(
+                    Check.OUTLIER,
+                    s.outlier_score,
+                    0.5,
+                    f"embedding distance {s.distance:.3f} to the camera's reference is {s.z:.1f} "
+                    f"sd above its mean {self._mean_d:.3f} (threshold {self.outlier_z:g} sd)",
+                )
+            )
         if s.max_similarity >= self.near_duplicate_similarity and self._is_duplicate_gap(s):
-            out.append(make_issue(
-                Check.NEAR_DUPLICATE, s.max_similarity, self.near_duplicate_similarity,
-                f"embedding similarity {s.max_similarity:.3f} to recent frame {s.duplicate_of!r}"))
+            out.append(
+                make_issue(
+                    Check.NEAR_DUPLICATE,
+                    s.max_similarity,
+                    self.near_duplicate_similarity,
+                    f"embedding similarity {s.max_similarity:.3f} to recent frame "
+                    f"{s.duplicate_of!r}",
+                )
+            )
         return out
 
     def _is_duplicate_gap(self, s: EmbeddingScore) -> bool:
@@ -189,8 +201,9 @@ class EmbeddingReference:
         return 1.0 - s.max_similarity < self.duplicate_ratio * math.exp(self._log_gap)
 
     def _learn_gap(self, s: EmbeddingScore) -> None:
-        if s.max_similarity < -0.5 or (s.max_similarity >= self.near_duplicate_similarity
-                                       and self._is_duplicate_gap(s)):
+        if s.max_similarity < -0.5 or (
+            s.max_similarity >= self.near_duplicate_similarity and self._is_duplicate_gap(s)
+        ):
             return  # no neighbour yet, or a duplicate: not an ordinary gap
         log_gap = math.log(max(1e-6, 1.0 - s.max_similarity))
         self._gap_n += 1
@@ -254,14 +267,24 @@ class EmbeddingReference:
         dim = 0 if self._centroid is None else int(self._centroid.size)
         recent = list(self._recent)
         return {
-            "params": {"half_life": self.half_life, "warmup": self.warmup,
-                       "outlier_z": self.outlier_z, "outlier_weight": self.outlier_weight,
-                       "min_spread": self.min_spread,
-                       "near_duplicate_similarity": self.near_duplicate_similarity,
-                       "duplicate_ratio": self.duplicate_ratio, "history": self.history},
-            "log_gap": self._log_gap, "gap_n": self._gap_n,
-            "dim": dim, "n": self._n, "weight": self._weight, "weight_d": self._weight_d,
-            "mean_d": self._mean_d, "var_d": self._var_d,
+            "params": {
+                "half_life": self.half_life,
+                "warmup": self.warmup,
+                "outlier_z": self.outlier_z,
+                "outlier_weight": self.outlier_weight,
+                "min_spread": self.min_spread,
+                "near_duplicate_similarity": self.near_duplicate_similarity,
+                "duplicate_ratio": self.duplicate_ratio,
+                "history": self.history,
+            },
+            "log_gap": self._log_gap,
+            "gap_n": self._gap_n,
+            "dim": dim,
+            "n": self._n,
+            "weight": self._weight,
+            "weight_d": self._weight_d,
+            "mean_d": self._mean_d,
+            "var_d": self._var_d,
             "centroid": None if self._centroid is None else _b64(self._centroid),
             "recent": _b64(np.stack([q for q, _, _ in recent])) if recent else "",
             "recent_scales": [s for _, s, _ in recent],

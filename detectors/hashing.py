@@ -134,10 +134,15 @@ class HashHistory:
         return float(dist[j]), j + 1 + skip_recent
 
     def state(self) -> dict:
-        return {"size": self.size, "count": self._count, "digests": _b64(self._digests),
-                "fingerprints": base64.b64encode(
-                    self._fingerprints.astype("<f2").tobytes()).decode("ascii"),
-                "frames": list(self._frames)}
+        return {
+            "size": self.size,
+            "count": self._count,
+            "digests": _b64(self._digests),
+            "fingerprints": base64.b64encode(self._fingerprints.astype("<f2").tobytes()).decode(
+                "ascii"
+            ),
+            "frames": list(self._frames),
+        }
 
     @classmethod
     def from_state(cls, state: Mapping, *, size: int | None = None) -> Self:
@@ -244,9 +249,14 @@ class FleetHashIndex:
 
     def state(self) -> dict:
         n = len(self)
-        return {"size": self.size, "max_bits": self.max_bits, "count": self._count,
-                "hashes": _b64(self._hashes[:n]), "cameras": self._cameras[:n],
-                "frames": self._frames[:n]}
+        return {
+            "size": self.size,
+            "max_bits": self.max_bits,
+            "count": self._count,
+            "hashes": _b64(self._hashes[:n]),
+            "cameras": self._cameras[:n],
+            "frames": self._frames[:n],
+        }
 
     @classmethod
     def from_state(cls, state: Mapping) -> Self:

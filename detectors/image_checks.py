@@ -17,7 +17,13 @@ from schemas.checks import Check
 from schemas.reports import Issue
 
 BASELINE_METRICS = (
-    "brightness", "contrast", "edge_ratio", "noise", "clipped", "clipped_channels", "entropy",
+    "brightness",
+    "contrast",
+    "edge_ratio",
+    "noise",
+    "clipped",
+    "clipped_channels",
+    "entropy",
     "colourfulness",
 )
 
@@ -61,8 +67,12 @@ def check_dark(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue 
     p = policy.dark
     rel = _low_limit(base, "brightness", p.drop, _k(policy))
     ratio, limit = _below(m["brightness"], p.floor, rel)
-    return p.judge(Check.DARK, ratio, f"mean brightness {m['brightness']:.3f} is below "
-                   f"{limit:.3f} (floor {p.floor}; {_usual(base, 'brightness')})")
+    return p.judge(
+        Check.DARK,
+        ratio,
+        f"mean brightness {m['brightness']:.3f} is below "
+        f"{limit:.3f} (floor {p.floor}; {_usual(base, 'brightness')})",
+    )
 
 
 def check_bright(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
@@ -77,24 +87,36 @@ def check_bright(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issu
     if rel is not None and v > p.rise_min:
         limit = max(min(rel, p.ceiling), p.rise_min)
         ratio = max(ratio, v / limit)
-    return p.judge(Check.BRIGHT, ratio, f"mean brightness {v:.3f} is above {limit:.3f} "
-                   f"(ceiling {p.ceiling}; {_usual(base, 'brightness')})")
+    return p.judge(
+        Check.BRIGHT,
+        ratio,
+        f"mean brightness {v:.3f} is above {limit:.3f} "
+        f"(ceiling {p.ceiling}; {_usual(base, 'brightness')})",
+    )
 
 
 def check_low_contrast(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
     p = policy.low_contrast
     rel = _low_limit(base, "contrast", p.drop, _k(policy))
     ratio, limit = _below(m["contrast"], p.floor, rel)
-    return p.judge(Check.LOW_CONTRAST, ratio, f"contrast (grey std) {m['contrast']:.3f} is "
-                   f"below {limit:.3f} (floor {p.floor}; {_usual(base, 'contrast')})")
+    return p.judge(
+        Check.LOW_CONTRAST,
+        ratio,
+        f"contrast (grey std) {m['contrast']:.3f} is "
+        f"below {limit:.3f} (floor {p.floor}; {_usual(base, 'contrast')})",
+    )
 
 
 def check_blurry(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
     p = policy.blurry
     rel = _low_limit(base, "edge_ratio", p.drop, _k(policy))
     ratio, limit = _below(m["edge_ratio"], p.floor, rel)
-    return p.judge(Check.BLURRY, ratio, f"edge energy per unit contrast {m['edge_ratio']:.3f} "
-                   f"is below {limit:.3f} (floor {p.floor}; {_usual(base, 'edge_ratio')})")
+    return p.judge(
+        Check.BLURRY,
+        ratio,
+        f"edge energy per unit contrast {m['edge_ratio']:.3f} "
+        f"is below {limit:.3f} (floor {p.floor}; {_usual(base, 'edge_ratio')})",
+    )
 
 
 def check_noisy(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
@@ -102,20 +124,27 @@ def check_noisy(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue
     rel = _high_limit(base, "noise", p.rise, _k(policy))
     limit = p.floor if rel is None else min(p.floor, rel)
     ratio = m["noise"] / limit
-    return p.judge(Check.NOISY, ratio, f"noise sigma {m['noise']:.2f} grey levels is above "
-                   f"{limit:.2f} ({_usual(base, 'noise', '.2f')})")
+    return p.judge(
+        Check.NOISY,
+        ratio,
+        f"noise sigma {m['noise']:.2f} grey levels is above "
+        f"{limit:.2f} ({_usual(base, 'noise', '.2f')})",
+    )
 
 
-def check_low_information(m: Metrics, base: RobustBaseline,
-                          policy: CameraPolicy) -> Issue | None:
+def check_low_information(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
     p = policy.low_information
     limit = p.floor
     if base.ready:
         limit = max(limit, base.median("entropy") - p.drop)
     v = m["entropy"]
     ratio = float("inf") if v <= 0 else limit / v
-    return p.judge(Check.LOW_INFORMATION, ratio, f"thumbnail entropy {v:.2f} bits is below "
-                   f"{limit:.2f} (floor {p.floor}; {_usual(base, 'entropy', '.2f')})")
+    return p.judge(
+        Check.LOW_INFORMATION,
+        ratio,
+        f"thumbnail entropy {v:.2f} bits is below "
+        f"{limit:.2f} (floor {p.floor}; {_usual(base, 'entropy', '.2f')})",
+    )
 
 
 def check_grayscale(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
@@ -128,13 +157,16 @@ def check_grayscale(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> I
     v = m["colourfulness"]
     rel = _low_limit(base, "colourfulness", p.drop, _k(policy))
     ratio, limit = _below(v, p.limit, rel)
-    return p.judge(Check.GRAYSCALE, ratio, f"colourfulness {v:.4f} is below {limit:.4f} "
-                   f"(absolute {p.limit}; {_usual(base, 'colourfulness', '.4f')}): the pixels "
-                   "are grey (even if stored as RGB)")
+    return p.judge(
+        Check.GRAYSCALE,
+        ratio,
+        f"colourfulness {v:.4f} is below {limit:.4f} "
+        f"(absolute {p.limit}; {_usual(base, 'colourfulness', '.4f')}): the pixels "
+        "are grey (even if stored as RGB)",
+    )
 
 
-def check_exposure_clipped(m: Metrics, base: RobustBaseline,
-                           policy: CameraPolicy) -> Issue | None:
+def check_exposure_clipped(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
     """Grey levels clipped, or colour channels clipped (blown highlights, crushed shadows).
 
     Each against an absolute floor and the camera's median plus a margin (and 6 robust
@@ -144,29 +176,49 @@ def check_exposure_clipped(m: Metrics, base: RobustBaseline,
     limit, climit = p.floor, p.channel_floor
     if base.ready:
         k = _k(policy)
-        limit = min(limit, max(base.median("clipped") + p.rise, base.median("clipped")
-                               + k * base.sigma("clipped")))
-        climit = min(climit, max(base.median("clipped_channels") + p.channel_rise,
-                                 base.median("clipped_channels")
-                                 + k * base.sigma("clipped_channels")))
+        limit = min(
+            limit,
+            max(
+                base.median("clipped") + p.rise, base.median("clipped") + k * base.sigma("clipped")
+            ),
+        )
+        climit = min(
+            climit,
+            max(
+                base.median("clipped_channels") + p.channel_rise,
+                base.median("clipped_channels") + k * base.sigma("clipped_channels"),
+            ),
+        )
     v, c = m["clipped"], m["clipped_channels"]
     if c / climit > v / limit:
-        return p.judge(Check.EXPOSURE_CLIPPED, c / climit, f"{100 * c:.1f}% of pixels have a "
-                       f"colour channel clipped to black or white, over {100 * climit:.1f}% "
-                       f"({_usual(base, 'clipped_channels')})")
-    return p.judge(Check.EXPOSURE_CLIPPED, v / limit, f"{100 * v:.1f}% of pixels are clipped "
-                   f"to black or white, over {100 * limit:.1f}% ({_usual(base, 'clipped')})")
+        return p.judge(
+            Check.EXPOSURE_CLIPPED,
+            c / climit,
+            f"{100 * c:.1f}% of pixels have a "
+            f"colour channel clipped to black or white, over {100 * climit:.1f}% "
+            f"({_usual(base, 'clipped_channels')})",
+        )
+    return p.judge(
+        Check.EXPOSURE_CLIPPED,
+        v / limit,
+        f"{100 * v:.1f}% of pixels are clipped "
+        f"to black or white, over {100 * limit:.1f}% ({_usual(base, 'clipped')})",
+    )
 
 
 def check_odd_aspect_ratio(width: int, height: int, policy: CameraPolicy) -> Issue | None:
     p = policy.odd_aspect_ratio
     ratio = max(width, height) / max(1, min(width, height))
-    return p.judge(Check.ODD_ASPECT_RATIO, ratio / p.max_ratio,
-                   f"{width}x{height} has aspect ratio {ratio:.2f}, over {p.max_ratio}")
+    return p.judge(
+        Check.ODD_ASPECT_RATIO,
+        ratio / p.max_ratio,
+        f"{width}x{height} has aspect ratio {ratio:.2f}, over {p.max_ratio}",
+    )
 
 
-def check_odd_size(width: int, height: int, usual: tuple[int, int] | None,
-                   policy: CameraPolicy) -> Issue | None:
+def check_odd_size(
+    width: int, height: int, usual: tuple[int, int] | None, policy: CameraPolicy
+) -> Issue | None:
     """Too small, or a different size from the one this camera usually sends."""
     p = policy.odd_size
     short = min(width, height)
@@ -190,10 +242,14 @@ def _register(check: Check, fn: ImageCheck) -> None:
 
 
 for _check, _fn in (
-    (Check.DARK, check_dark), (Check.BRIGHT, check_bright),
-    (Check.LOW_CONTRAST, check_low_contrast), (Check.BLURRY, check_blurry),
-    (Check.NOISY, check_noisy), (Check.LOW_INFORMATION, check_low_information),
-    (Check.GRAYSCALE, check_grayscale), (Check.EXPOSURE_CLIPPED, check_exposure_clipped),
+    (Check.DARK, check_dark),
+    (Check.BRIGHT, check_bright),
+    (Check.LOW_CONTRAST, check_low_contrast),
+    (Check.BLURRY, check_blurry),
+    (Check.NOISY, check_noisy),
+    (Check.LOW_INFORMATION, check_low_information),
+    (Check.GRAYSCALE, check_grayscale),
+    (Check.EXPOSURE_CLIPPED, check_exposure_clipped),
 ):
     _register(_check, _fn)
 

@@ -174,11 +174,14 @@ class ConfidentLearning:
         if not s.is_issue:
             return None
         return make_issue(
-            Check.LABEL_DISAGREEMENT, s.score, 0.5,
+            Check.LABEL_DISAGREEMENT,
+            s.score,
+            0.5,
             f"labelled {label!r} (p={s.self_confidence:.2f}, lowest "
             f"{self._rank(label, s.self_confidence):.0%} of its class; estimated noise "
             f"{self.noise_rate(label):.0%}) but the model predicts {s.suggested!r} "
-            f"(p={float(probabilities[s.suggested]):.2f})")
+            f"(p={float(probabilities[s.suggested]):.2f})",
+        )
 
     # -- update -------------------------------------------------------------------------
     def update(self, label: str, probabilities: Mapping[str, float]) -> None:
@@ -214,14 +217,22 @@ class ConfidentLearning:
 
     # -- persistence --------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
-        return {"memory": self.memory, "min_count": self.min_count,
-                "max_classes": self.max_classes, "bins": self.bins,
-                "classes": {k: [*st, self._hist[k].tolist()] for k, st in self._stats.items()}}
+        return {
+            "memory": self.memory,
+            "min_count": self.min_count,
+            "max_classes": self.max_classes,
+            "bins": self.bins,
+            "classes": {k: [*st, self._hist[k].tolist()] for k, st in self._stats.items()},
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> ConfidentLearning:
-        cl = cls(memory=state["memory"], min_count=state["min_count"],
-                 max_classes=state["max_classes"], bins=state["bins"])
+        cl = cls(
+            memory=state["memory"],
+            min_count=state["min_count"],
+            max_classes=state["max_classes"],
+            bins=state["bins"],
+        )
         for k, (mean, count, n_conf, n_off, hist) in state["classes"].items():
             cl._stats[str(k)] = [float(mean), int(count), float(n_conf), float(n_off)]
             cl._hist[str(k)] = np.asarray(hist, dtype=np.float64)
@@ -304,8 +315,13 @@ def detection_label_issues(
     missed: list[tuple[float, str]] = []
     best_any = iou.max(axis=0) if boxed else np.zeros(len(confident))
     for k in np.flatnonzero(best_any < overlap_iou):
-        missed.append((det_scores[k], f"{det_labels[k]!r} at {det_scores[k]:.2f} in "
-                       f"{_fmt_box(det_boxes[k])} overlaps no label box"))
+        missed.append(
+            (
+                det_scores[k],
+                f"{det_labels[k]!r} at {det_scores[k]:.2f} in "
+                f"{_fmt_box(det_boxes[k])} overlaps no label box",
+            )
+        )
 
     swaps: list[tuple[float, str]] = []
     located: list[tuple[float, str]] = []
@@ -317,12 +333,22 @@ def detection_label_issues(
         other = ~same & (iou[i] >= match_iou)
         if other.any():
             k = int(np.flatnonzero(other)[np.argmax(det_scores[other])])
-            swaps.append((det_scores[k], f"label {ann.label!r} {_fmt_box(ann.box)} is predicted "
-                          f"{det_labels[k]!r} at {det_scores[k]:.2f} (IoU {iou[i, k]:.2f})"))
+            swaps.append(
+                (
+                    det_scores[k],
+                    f"label {ann.label!r} {_fmt_box(ann.box)} is predicted "
+                    f"{det_labels[k]!r} at {det_scores[k]:.2f} (IoU {iou[i, k]:.2f})",
+                )
+            )
         elif best_same >= overlap_iou:
-            located.append((1.0 - best_same, f"badly located box: label {ann.label!r} "
-                            f"{_fmt_box(ann.box)} overlaps its best {ann.label!r} prediction "
-                            f"only at IoU {best_same:.2f} (< {match_iou:.2f})"))
+            located.append(
+                (
+                    1.0 - best_same,
+                    f"badly located box: label {ann.label!r} "
+                    f"{_fmt_box(ann.box)} overlaps its best {ann.label!r} prediction "
+                    f"only at IoU {best_same:.2f} (< {match_iou:.2f})",
+                )
+            )
 
     out = []
     if missed:

@@ -96,8 +96,13 @@ class CheckPolicy(BaseModel):
         if score < self.flag_at:
             return None
         severity: Severity = "critical" if score >= self.critical_at else self.severity
-        return Issue(check=check, score=round(score, 4), threshold=self.flag_at,
-                     severity=severity, detail=detail)
+        return Issue(
+            check=check,
+            score=round(score, 4),
+            threshold=self.flag_at,
+            severity=severity,
+            detail=detail,
+        )
 
 
 class DarkPolicy(CheckPolicy):
@@ -108,7 +113,8 @@ class DarkPolicy(CheckPolicy):
 class BrightPolicy(CheckPolicy):
     ceiling: float = Field(0.92, description="mean brightness above which a frame is bright")
     headroom: float = Field(
-        0.45, description="bright when 1 - brightness falls below this x the camera's ...")
+        0.45, description="bright when 1 - brightness falls below this x the camera's ..."
+    )
     rise_min: float = Field(0.55, description="... when also brighter than this")
 
 
@@ -137,7 +143,8 @@ class GrayscalePolicy(CheckPolicy):
     critical_at: float = 1.0
     limit: float = Field(0.012, description="colourfulness (0-1) below which a frame is grey")
     drop: float = Field(
-        0.3, description="... or below this fraction of the camera's median colourfulness")
+        0.3, description="... or below this fraction of the camera's median colourfulness"
+    )
 
 
 class OddSizePolicy(CheckPolicy):
@@ -153,7 +160,8 @@ class ExposureClippedPolicy(CheckPolicy):
     floor: float = Field(0.3, description="fraction of grey pixels at 0-3 or 252-255")
     rise: float = Field(0.10, description="... or this much more than the camera's median")
     channel_floor: float = Field(
-        0.75, description="fraction of pixels with any colour channel at 0-3 or 252-255")
+        0.75, description="fraction of pixels with any colour channel at 0-3 or 252-255"
+    )
     channel_rise: float = Field(0.15, description="... or this much more than the camera's")
 
 
@@ -164,15 +172,21 @@ class DuplicatePolicy(CheckPolicy):
 class NearDuplicatePolicy(CheckPolicy):
     history: int = Field(64, ge=1, le=256, description="frames of fingerprints per camera")
     fraction: float = Field(
-        0.5, description="a copy: fingerprint distance below this x the camera's 5th "
-        "percentile of ordinary best-match distances")
+        0.5,
+        description="a copy: fingerprint distance below this x the camera's 5th "
+        "percentile of ordinary best-match distances",
+    )
     continuity: float = Field(
-        1.5, description="judge only when the previous frame is usually within this x the "
-        "best older match (a camera whose frames all look alike cannot tell copies)")
+        1.5,
+        description="judge only when the previous frame is usually within this x the "
+        "best older match (a camera whose frames all look alike cannot tell copies)",
+    )
     step_fraction: float = Field(
-        0.12, description="... and below this x the frame's distance to the previous frame")
+        0.12, description="... and below this x the frame's distance to the previous frame"
+    )
     skip_recent: int = Field(
-        3, ge=0, description="ignore the last N frames (a fixed camera's own continuity)")
+        3, ge=0, description="ignore the last N frames (a fixed camera's own continuity)"
+    )
 
 
 class FrozenPolicy(CheckPolicy):
@@ -181,15 +195,19 @@ class FrozenPolicy(CheckPolicy):
     change_fraction: float = Field(0.12, description="... and below this fraction of usual")
     peak: float = Field(1.0, description="or no thumbnail pixel changed by more than this ...")
     usual_peak: float = Field(
-        4.0, description="... on a camera whose largest change is usually at least this")
+        4.0, description="... on a camera whose largest change is usually at least this"
+    )
 
 
 class CameraMovedPolicy(CheckPolicy):
     shift: float = Field(
-        0.05, description="global shift (fraction of the width) that is a move, or the "
-        "camera's median + k robust sigmas if larger")
+        0.05,
+        description="global shift (fraction of the width) that is a move, or the "
+        "camera's median + k robust sigmas if larger",
+    )
     min_response: float = Field(
-        0.05, description="phase-correlation response below which the shift is not trusted")
+        0.05, description="phase-correlation response below which the shift is not trusted"
+    )
     min_match: float = Field(0.35, description="structure correlation with the reference")
 
 
@@ -226,7 +244,8 @@ class BaselinePolicy(BaseModel):
     warmup: int = Field(8, ge=2, description="frames before relative limits apply")
     mad_k: float = Field(6.0, description="relative limits are at least k robust sigmas away")
     admit_flagged_every: int = Field(
-        8, ge=1, description="a flagged frame enters the baseline only every N-th time")
+        8, ge=1, description="a flagged frame enters the baseline only every N-th time"
+    )
 
 
 class CameraPolicy(BaseModel):
@@ -280,7 +299,8 @@ class Policy(BaseModel):
 
     defaults: CameraPolicy = CameraPolicy()
     cameras: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="camera_id -> partial CameraPolicy overriding defaults")
+        default_factory=dict, description="camera_id -> partial CameraPolicy overriding defaults"
+    )
 
     _cache: dict[str, CameraPolicy] = PrivateAttr(default_factory=dict)
 

@@ -40,10 +40,12 @@ class PredictionThresholds(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0,
-                                  description="low_confidence below this top probability")
-    max_entropy: float = Field(default=0.8, ge=0.0, le=1.0,
-                               description="high_entropy above this entropy / log(classes)")
+    min_confidence: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="low_confidence below this top probability"
+    )
+    max_entropy: float = Field(
+        default=0.8, ge=0.0, le=1.0, description="high_entropy above this entropy / log(classes)"
+    )
 
 
 def make_issue(check: Check, score: float, threshold: float, detail: str) -> Issue:
@@ -51,8 +53,9 @@ def make_issue(check: Check, score: float, threshold: float, detail: str) -> Iss
     threshold towards 1, ``warning`` otherwise."""
     score = float(min(1.0, max(0.0, score)))
     severity = "critical" if score >= (1.0 + threshold) / 2.0 else "warning"
-    return Issue(check=check, score=score, threshold=float(threshold), severity=severity,
-                 detail=detail)
+    return Issue(
+        check=check, score=score, threshold=float(threshold), severity=severity, detail=detail
+    )
 
 
 def _probabilities(prediction: Prediction) -> np.ndarray | None:
@@ -112,8 +115,10 @@ def low_confidence(prediction: Prediction, *, min_confidence: float = 0.5) -> Is
         top = max(prediction.classes, key=prediction.classes.__getitem__)
         detail = f"top class {top!r} at {conf:.2f}, below {min_confidence:.2f}"
     else:
-        detail = (f"mean score of {len(prediction.detections or [])} detections {conf:.2f}, "
-                  f"below {min_confidence:.2f}")
+        detail = (
+            f"mean score of {len(prediction.detections or [])} detections {conf:.2f}, "
+            f"below {min_confidence:.2f}"
+        )
     return make_issue(Check.LOW_CONFIDENCE, 1.0 - conf, 1.0 - min_confidence, detail)
 
 
@@ -134,8 +139,12 @@ def high_entropy(prediction: Prediction, *, max_entropy: float = 0.8) -> Issue |
         n, what = len(prediction.classes), "classes"
     else:
         n, what = len(prediction.detections or []), "detections"
-    return make_issue(Check.HIGH_ENTROPY, ent, max_entropy,
-                      f"normalised entropy {ent:.2f} over {n} {what}, above {max_entropy:.2f}")
+    return make_issue(
+        Check.HIGH_ENTROPY,
+        ent,
+        max_entropy,
+        f"normalised entropy {ent:.2f} over {n} {what}, above {max_entropy:.2f}",
+    )
 
 
 def check_prediction(
@@ -143,8 +152,10 @@ def check_prediction(
 ) -> list[Issue]:
     """Both checks with one set of thresholds; the issues that fired."""
     t = thresholds or PredictionThresholds()
-    found = (low_confidence(prediction, min_confidence=t.min_confidence),
-             high_entropy(prediction, max_entropy=t.max_entropy))
+    found = (
+        low_confidence(prediction, min_confidence=t.min_confidence),
+        high_entropy(prediction, max_entropy=t.max_entropy),
+    )
     return [issue for issue in found if issue is not None]
 
 
@@ -275,14 +286,24 @@ class ClassFrequency:
         return self._n
 
     def state(self) -> dict[str, Any]:
-        return {"fast_half_life": self.fast_half_life, "slow_half_life": self.slow_half_life,
-                "max_classes": self.max_classes, "min_score": self.min_score,
-                "n": self._n, "fast": dict(self._fast), "slow": dict(self._slow)}
+        return {
+            "fast_half_life": self.fast_half_life,
+            "slow_half_life": self.slow_half_life,
+            "max_classes": self.max_classes,
+            "min_score": self.min_score,
+            "n": self._n,
+            "fast": dict(self._fast),
+            "slow": dict(self._slow),
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> ClassFrequency:
-        freq = cls(fast_half_life=state["fast_half_life"], slow_half_life=state["slow_half_life"],
-                   max_classes=state["max_classes"], min_score=state["min_score"])
+        freq = cls(
+            fast_half_life=state["fast_half_life"],
+            slow_half_life=state["slow_half_life"],
+            max_classes=state["max_classes"],
+            min_score=state["min_score"],
+        )
         freq._n = int(state["n"])
         freq._fast = {str(k): float(v) for k, v in state["fast"].items()}
         freq._slow = {str(k): float(v) for k, v in state["slow"].items()}

@@ -169,8 +169,9 @@ class PredictionJoin(Generic[F, P]):
         prediction_type: type | None = None,
     ) -> PredictionJoin[F, P]:
         """Rebuild from :meth:`state`; pass the pydantic classes to get models back."""
-        join: PredictionJoin[F, P] = cls(window_s=state["window_s"],
-                                         max_pending=state["max_pending"])
+        join: PredictionJoin[F, P] = cls(
+            window_s=state["window_s"], max_pending=state["max_pending"]
+        )
         types = {"frame": frame_type, "prediction": prediction_type}
         for fid, side, arrived, dump in state["entries"]:
             kind = types[side]

@@ -95,15 +95,23 @@ def build_request(
     frame did (inline data or a URI).
     """
     w = RELABEL_WEIGHTS if weights is None else weights
-    kept = sorted((r for r in reasons if w.get(r.check, 0.0) > 0),
-                  key=lambda r: -w.get(r.check, 0.0) * r.score)
+    kept = sorted(
+        (r for r in reasons if w.get(r.check, 0.0) > 0),
+        key=lambda r: -w.get(r.check, 0.0) * r.score,
+    )
     p = priority(kept, w)
     if not kept or p <= 0:
         return None
-    return RelabelRequest(request_id=request_id(frame.camera_id, frame.frame_id),
-                          frame_id=frame.frame_id, camera_id=frame.camera_id,
-                          captured_at=frame.captured_at, image=frame.image, reasons=kept,
-                          priority=p, prediction=prediction)
+    return RelabelRequest(
+        request_id=request_id(frame.camera_id, frame.frame_id),
+        frame_id=frame.frame_id,
+        camera_id=frame.camera_id,
+        captured_at=frame.captured_at,
+        image=frame.image,
+        reasons=kept,
+        priority=p,
+        prediction=prediction,
+    )
 
 
 class RelabelBudget:
@@ -222,14 +230,25 @@ class RelabelBudget:
 
     # -- persistence --------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
-        return {"per_hour": self.per_hour, "burst": self.burst, "window_s": self.window_s,
-                "bins": self.bins, "hist": self._hist.tolist(), "tokens": self._tokens,
-                "first": self._first, "last": self._last}
+        return {
+            "per_hour": self.per_hour,
+            "burst": self.burst,
+            "window_s": self.window_s,
+            "bins": self.bins,
+            "hist": self._hist.tolist(),
+            "tokens": self._tokens,
+            "first": self._first,
+            "last": self._last,
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> RelabelBudget:
-        b = cls(per_hour=state["per_hour"], burst=state["burst"], window_s=state["window_s"],
-                bins=state["bins"])
+        b = cls(
+            per_hour=state["per_hour"],
+            burst=state["burst"],
+            window_s=state["window_s"],
+            bins=state["bins"],
+        )
         b._hist = np.asarray(state["hist"], dtype=np.float64)
         b._tokens = float(state["tokens"])
         b._first, b._last = state["first"], state["last"]

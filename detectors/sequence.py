@@ -18,8 +18,15 @@ from detectors.sequence_baseline import RobustBaseline
 from schemas.checks import Check
 from schemas.reports import Issue
 
-SEQUENCE_METRICS = ("change", "change_peak", "interval", "match_distance", "step_distance",
-                    "view_match", "view_shift")
+SEQUENCE_METRICS = (
+    "change",
+    "change_peak",
+    "interval",
+    "match_distance",
+    "step_distance",
+    "view_match",
+    "view_shift",
+)
 _MIN_CELL_TEXTURE = 2.0  # mean |Laplacian| of a cell worth watching for obstruction
 _window_cache: dict[tuple[int, int], np.ndarray] = {}
 
@@ -58,8 +65,9 @@ def is_still(delta: float, peak: float, base: RobustBaseline, policy: CameraPoli
     return base.ready and peak <= p.peak and base.median("change_peak") >= p.usual_peak
 
 
-def check_repeat(delta: float, peak: float, still_run: int, base: RobustBaseline,
-                 policy: CameraPolicy) -> Issue | None:
+def check_repeat(
+    delta: float, peak: float, still_run: int, base: RobustBaseline, policy: CameraPolicy
+) -> Issue | None:
     """``frozen`` once ``run`` frames in a row show the same picture.
 
     A single unchanged frame is not reported: a fixed camera watching a quiet scene sends
@@ -72,9 +80,12 @@ def check_repeat(delta: float, peak: float, still_run: int, base: RobustBaseline
     usual = base.median("change") if base.ready else float("nan")
     usual_peak = base.median("change_peak") if base.ready else float("nan")
     return policy.frozen.judge(
-        Check.FROZEN, ratio, f"{still_run + 2} consecutive frames show the same picture "
+        Check.FROZEN,
+        ratio,
+        f"{still_run + 2} consecutive frames show the same picture "
         f"(change {delta:.3f} grey levels, largest {peak:.0f}; usual {usual:.3f}, largest "
-        f"{usual_peak:.0f})")
+        f"{usual_peak:.0f})",
+    )
 
 
 def check_exact(history: HashHistory, digest: bytes, policy: CameraPolicy) -> Issue | None:
@@ -84,7 +95,8 @@ def check_exact(history: HashHistory, digest: bytes, policy: CameraPolicy) -> Is
     earlier = history.frame_id(back) or "this camera's frame"
     frames = "frame" if back == 1 else "frames"
     return policy.exact_duplicate.judge(
-        Check.EXACT_DUPLICATE, 50.0, f"identical pixels to {earlier}, {back} {frames} back")
+        Check.EXACT_DUPLICATE, 50.0, f"identical pixels to {earlier}, {back} {frames} back"
+    )
 
 
 def repeat_tolerance(base: RobustBaseline, policy: CameraPolicy) -> float:
@@ -106,8 +118,9 @@ def repeat_tolerance(base: RobustBaseline, policy: CameraPolicy) -> float:
     return p.fraction * base.quantile("match_distance", 0.05)
 
 
-def check_near_history(distance: float, step: float, back: int, tol: float, earlier: str,
-                       policy: CameraPolicy) -> Issue | None:
+def check_near_history(
+    distance: float, step: float, back: int, tol: float, earlier: str, policy: CameraPolicy
+) -> Issue | None:
     """``near_duplicate`` of an older frame of this camera.
 
     ``distance`` is the fingerprint distance to the best older match (``back`` frames ago),
@@ -122,9 +135,12 @@ def check_near_history(distance: float, step: float, back: int, tol: float, earl
         tol = min(tol, policy.near_duplicate.step_fraction * step)
     ratio = tol / distance if distance > 0 else 50.0
     return policy.near_duplicate.judge(
-        Check.NEAR_DUPLICATE, ratio, f"fingerprint within {100 * distance:.2f}% of "
+        Check.NEAR_DUPLICATE,
+        ratio,
+        f"fingerprint within {100 * distance:.2f}% of "
         f"{earlier}, {back} frames back, {100 * step:.2f}% from the previous frame (tolerance "
-        f"{100 * tol:.2f}%)")
+        f"{100 * tol:.2f}%)",
+    )
 
 
 def check_dropped(interval: float, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
@@ -134,9 +150,13 @@ def check_dropped(interval: float, base: RobustBaseline, policy: CameraPolicy) -
     med = base.median("interval")
     limit = max(p.min_gap, p.factor * med, med + policy.baseline.mad_k * base.sigma("interval"))
     missing = interval / med - 1 if med > 0 else float("nan")
-    return p.judge(Check.DROPPED_FRAMES, interval / limit, f"{interval:.3f} s since the "
-                   f"previous frame, over {limit:.3f} s (about {missing:.0f} frames missing "
-                   f"at the usual {med:.3f} s)")
+    return p.judge(
+        Check.DROPPED_FRAMES,
+        interval / limit,
+        f"{interval:.3f} s since the "
+        f"previous frame, over {limit:.3f} s (about {missing:.0f} frames missing "
+        f"at the usual {med:.3f} s)",
+    )
 
 
 def _hanning(shape: tuple[int, int]) -> np.ndarray:
@@ -167,8 +187,15 @@ def view_match(thumb: np.ndarray, reference: np.ndarray) -> tuple[float, float, 
     return shift, match, float(peak)
 
 
-def check_moved(shift: float, match: float, response: float, scene_bad: bool,
-                content_lost: bool, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
+def check_moved(
+    shift: float,
+    match: float,
+    response: float,
+    scene_bad: bool,
+    content_lost: bool,
+    base: RobustBaseline,
+    policy: CameraPolicy,
+) -> Issue | None:
     """``camera_moved``: the whole view shifted, or it no longer matches the reference.
 
     The shift (phase correlation against the reference) is judged even on a frame that is
@@ -188,13 +215,16 @@ def check_moved(shift: float, match: float, response: float, scene_bad: bool,
         limit = min(limit, base.median("view_match") - k * base.sigma("view_match"))
     limit = max(limit, 0.05)
     match_ratio = 0.0 if scene_bad else (limit / match if match > 0 else 50.0)
-    return p.judge(Check.CAMERA_MOVED, max(shift_ratio, match_ratio), f"the view shifted "
-                   f"{100 * shift:.1f}% and matches the reference at {match:.2f} (limits "
-                   f"{100 * shift_limit:.1f}% and {limit:.2f}); this view is the new reference")
+    return p.judge(
+        Check.CAMERA_MOVED,
+        max(shift_ratio, match_ratio),
+        f"the view shifted "
+        f"{100 * shift:.1f}% and matches the reference at {match:.2f} (limits "
+        f"{100 * shift_limit:.1f}% and {limit:.2f}); this view is the new reference",
+    )
 
 
-def obstructed_fraction(cells: np.ndarray, reference: np.ndarray,
-                        policy: CameraPolicy) -> float:
+def obstructed_fraction(cells: np.ndarray, reference: np.ndarray, policy: CameraPolicy) -> float:
     """Fraction of the reference's textured cells whose texture dropped (nan if too few)."""
     textured = reference > _MIN_CELL_TEXTURE
     n = int(textured.sum())
@@ -208,6 +238,10 @@ def check_obstructed(fraction: float, policy: CameraPolicy) -> Issue | None:
     p = policy.obstructed
     if fraction != fraction:
         return None
-    return p.judge(Check.OBSTRUCTED, fraction / p.fraction, f"{100 * fraction:.0f}% of the "
-                   f"view lost its texture compared with the reference (limit "
-                   f"{100 * p.fraction:.0f}%)")
+    return p.judge(
+        Check.OBSTRUCTED,
+        fraction / p.fraction,
+        f"{100 * fraction:.0f}% of the "
+        f"view lost its texture compared with the reference (limit "
+        f"{100 * p.fraction:.0f}%)",
+    )

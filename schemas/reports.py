@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from schemas.base import Part, Identifier, Message, Timestamp
+from schemas.base import Identifier, Message, Part, Timestamp
 from schemas.checks import Check, Severity
 from schemas.frames import FrameImage
 from schemas.predictions import Prediction

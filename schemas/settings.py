@@ -46,7 +46,8 @@ class Settings(BaseSettings):
         default=("file",), description="URI schemes frames may reference; only file:// is built in"
     )
     file_root: Path | None = Field(
-        default=None, description="file:// URIs must resolve inside this folder; unset: none allowed"
+        default=None,
+        description="file:// URIs must resolve inside this folder; unset: none allowed",
     )
     deadletter_payload_bytes: int = Field(default=64 * 1024, ge=0)
 
@@ -59,10 +60,12 @@ class Settings(BaseSettings):
     decode_threads: int = Field(default=2, ge=1)
     batch_size: int = Field(default=32, ge=1, description="frames per batch (stream.take)")
     state_flush_s: float = Field(
-        default=5.0, ge=0, description="longest time a camera's state waits for its changelog")
+        default=5.0, ge=0, description="longest time a camera's state waits for its changelog"
+    )
     embedder: str = Field(
         default="efficientnet-lite0",
-        description="efficientnet-lite0 (built in), a path to a TorchScript model, or none")
+        description="efficientnet-lite0 (built in), a path to a TorchScript model, or none",
+    )
     device: str | None = Field(default=None, description="torch device; unset: cuda if present")
     join_window_s: float = Field(default=10.0, gt=0, description="frame/prediction join window")
     relabel_per_hour: float = Field(default=120.0, gt=0, description="relabel budget per camera")
@@ -70,7 +73,8 @@ class Settings(BaseSettings):
     drift_frame_rate: float = Field(default=2.0, gt=0, description="frames/s per camera")
     drift_warmup_frames: int = Field(default=3000, ge=100, description="reference learning")
     drift_references: Path | None = Field(
-        default=None, description="references file from `framegate calibrate`")
+        default=None, description="references file from `framegate calibrate`"
+    )
     batch_within_s: float = Field(default=0.05, gt=0, description="longest wait to fill a batch")
 
     def topic(self, name: str) -> str:

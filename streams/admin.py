@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import suppress
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
@@ -42,13 +43,12 @@ async def ensure_topics(settings: Settings, *, attempts: int = 30) -> dict[str, 
         existing = set(await admin.list_topics())
         missing = [
             NewTopic(name, settings.partitions, settings.replication_factor)
-            for name in names if name not in existing
+            for name in names
+            if name not in existing
         ]
         if missing:
-            try:
+            with suppress(TopicAlreadyExistsError):  # another worker won the race
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another worker won the race
             log.info("created topics %s", ", ".join(t.name for t in missing))
         counts: dict[str, int] = {}
         for _ in range(50):

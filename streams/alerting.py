@@ -17,8 +17,12 @@ HEALTH_METRICS = {"brightness", "sharpness"}
 def alert_id(camera_id: str | None, event: DriftEvent) -> str:
     """Same change, same id: firing and resolved share it, and a redelivery repeats it."""
     origin = event.change_point or event.frame_id
-    return str(uuid.uuid5(_NAMESPACE, f"{camera_id or '*'}|{event.metric}|{event.detector}|"
-                                      f"{event.direction}|{origin}"))
+    return str(
+        uuid.uuid5(
+            _NAMESPACE,
+            f"{camera_id or '*'}|{event.metric}|{event.detector}|{event.direction}|{origin}",
+        )
+    )
 
 
 def to_alert(camera_id: str | None, event: DriftEvent, *, firing_id: str | None = None) -> Alert:
@@ -27,8 +31,11 @@ def to_alert(camera_id: str | None, event: DriftEvent, *, firing_id: str | None 
     where = f"camera {camera_id}" if camera_id else f"{len(event.camera_ids)} cameras"
     health = event.detector == HEALTH_DETECTOR
     if health:
-        detail = (f"{where}: {event.metric.replace('_', ' ')}" if event.status == "firing"
-                  else f"{where}: {event.metric.replace('_', ' ')} cleared")
+        detail = (
+            f"{where}: {event.metric.replace('_', ' ')}"
+            if event.status == "firing"
+            else f"{where}: {event.metric.replace('_', ' ')} cleared"
+        )
     else:
         shift = (after.get("mean", 0.0) - before.get("mean", 0.0)) / (before.get("std") or 1.0)
         verb = "changed" if event.status == "firing" else "is back at its reference"
@@ -47,5 +54,6 @@ def to_alert(camera_id: str | None, event: DriftEvent, *, firing_id: str | None 
         after=after,
         example_frame_ids=list(event.example_frame_ids),
         severity=event.severity,
-        detail=detail + (f"; cameras: {', '.join(event.camera_ids[:8])}" if event.camera_ids else ""),
+        detail=detail
+        + (f"; cameras: {', '.join(event.camera_ids[:8])}" if event.camera_ids else ""),
     )

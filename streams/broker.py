@@ -63,14 +63,27 @@ class EmbeddedBroker:
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
         self._process = subprocess.Popen(
-            [str(broker_binary()), "broker", "--listener-url", url,
-             "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
-            stdout=output, stderr=output, env=env, start_new_session=True,
+            [
+                str(broker_binary()),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=output,
+            stderr=output,
+            env=env,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while not port_open(self.host, self.port):
             if self._process.poll() is not None:
-                raise BrokerError(f"the embedded broker exited with code {self._process.returncode}")
+                raise BrokerError(
+                    f"the embedded broker exited with code {self._process.returncode}"
+                )
             if time.monotonic() > deadline:
                 self.stop()
                 raise BrokerError(f"the embedded broker did not listen on {url} in {timeout:.0f} s")

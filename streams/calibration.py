@@ -35,9 +35,14 @@ def statistics(data: bytes, settings: Settings) -> dict[str, float]:
 async def frames_on_topic(settings: Settings, limit: int) -> list[Frame]:
     """Up to ``limit`` valid frames per camera from the start of the frames topic."""
     consumer = AIOKafkaConsumer(
-        settings.topic("frames"), bootstrap_servers=bootstrap_servers(settings),
-        auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
-        max_partition_fetch_bytes=settings.max_message_bytes, **kafka_client_options(settings))
+        settings.topic("frames"),
+        bootstrap_servers=bootstrap_servers(settings),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        max_partition_fetch_bytes=settings.max_message_bytes,
+        **kafka_client_options(settings),
+    )
     per_camera: dict[str, int] = defaultdict(int)
     found: list[Frame] = []
     await consumer.start()
@@ -59,8 +64,9 @@ async def frames_on_topic(settings: Settings, limit: int) -> list[Frame]:
         await consumer.stop()
 
 
-def series_of(frames: Iterable[tuple[str, bytes]], settings: Settings,
-              total: int) -> dict[str, dict[str, list[float]]]:
+def series_of(
+    frames: Iterable[tuple[str, bytes]], settings: Settings, total: int
+) -> dict[str, dict[str, list[float]]]:
     """camera -> statistic -> values, in frame order; unreadable frames are skipped."""
     series: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for camera_id, data in tqdm(frames, total=total, unit="frame", desc="measure"):
@@ -81,11 +87,13 @@ def inline(frames: list[Frame], settings: Settings) -> Iterator[tuple[str, bytes
             continue
 
 
-def references(series: dict[str, dict[str, list[float]]],
-               config: DriftConfig) -> dict[str, CameraReference]:
+def references(
+    series: dict[str, dict[str, list[float]]], config: DriftConfig
+) -> dict[str, CameraReference]:
     out = {}
     for camera_id, stats in series.items():
         with tqdm(total=1, desc=f"calibrate {camera_id}", unit="step") as bar:
+
             def progress(done: int, total: int, bar: tqdm = bar) -> None:
                 bar.total = total
                 bar.n = done
@@ -96,11 +104,14 @@ def references(series: dict[str, dict[str, list[float]]],
 
 
 def write(path: Path, found: dict[str, CameraReference]) -> None:
-    path.write_text(json.dumps({c: r.model_dump(mode="json") for c, r in found.items()},
-                               indent=1) + "\n")
+    path.write_text(
+        json.dumps({c: r.model_dump(mode="json") for c, r in found.items()}, indent=1) + "\n"
+    )
 
 
 def load(path: Path) -> dict[str, CameraReference]:
     """The references file written by `framegate calibrate`."""
-    return {camera_id: CameraReference.model_validate(document)
-            for camera_id, document in json.loads(path.read_text()).items()}
+    return {
+        camera_id: CameraReference.model_validate(document)
+        for camera_id, document in json.loads(path.read_text()).items()
+    }

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import os
-import signal
 import sys
 import time
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from itertools import islice
 from pathlib import Path
-from typing import Iterator
 
 import click
 
@@ -31,7 +29,9 @@ def broker_for(settings: Settings) -> Iterator[Settings]:
     if settings.bootstrap_servers or port_open(EMBEDDED_HOST, settings.embedded_port):
         yield settings
         return
-    click.echo(f"starting the embedded broker on {EMBEDDED_HOST}:{settings.embedded_port}", err=True)
+    click.echo(
+        f"starting the embedded broker on {EMBEDDED_HOST}:{settings.embedded_port}", err=True
+    )
     with EmbeddedBroker(settings.embedded_port, host=EMBEDDED_HOST):
         yield settings
 
@@ -46,23 +46,35 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--port", type=int, envvar="FRAMEGATE_EMBEDDED_PORT", default=9092, show_default=True,
-              help="Port to listen on (127.0.0.1 only).")
+@click.option(
+    "--port",
+    type=int,
+    envvar="FRAMEGATE_EMBEDDED_PORT",
+    default=9092,
+    show_default=True,
+    help="Port to listen on (127.0.0.1 only).",
+)
 def broker(port: int) -> None:
     """Run the embedded Kafka-compatible broker (Tansu, memory only) until Ctrl-C."""
     from streams.broker import EmbeddedBroker
 
     with EmbeddedBroker(port) as running:
-        click.echo(f"broker listening on {running.bootstrap_servers} (memory only); Ctrl-C stops it")
-        try:
+        click.echo(
+            f"broker listening on {running.bootstrap_servers} (memory only); Ctrl-C stops it"
+        )
+        with suppress(KeyboardInterrupt):
             running.wait()
-        except KeyboardInterrupt:
-            pass
 
 
 @main.command()
-@click.option("--loglevel", "-l", default="info", show_default=True, envvar="FRAMEGATE_LOGLEVEL",
-              help="Log level of the worker.")
+@click.option(
+    "--loglevel",
+    "-l",
+    default="info",
+    show_default=True,
+    envvar="FRAMEGATE_LOGLEVEL",
+    help="Log level of the worker.",
+)
 def worker(loglevel: str) -> None:
     """Run a Faust worker: check frames, score them, watch drift, publish what it finds."""
     settings = _settings()
@@ -81,14 +93,19 @@ def worker(loglevel: str) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
 @click.option("--camera", default="cam-1", show_default=True, help="camera_id of the frames.")
-@click.option("--fps", default=0.0, show_default=True,
-              help="Frames per second to publish at; 0 publishes as fast as possible.")
+@click.option(
+    "--fps",
+    default=0.0,
+    show_default=True,
+    help="Frames per second to publish at; 0 publishes as fast as possible.",
+)
 @click.option("--loop", "loops", default=1, show_default=True, help="Times to replay the input.")
 def replay(paths: tuple[Path, ...], camera: str, fps: float, loops: int) -> None:
     """Publish image files, folders of images, or video files as one camera's frames."""
     from tqdm import tqdm
 
-    from streams.producer import count_frames, expand, replay as publish
+    from streams.producer import count_frames, expand
+    from streams.producer import replay as publish
 
     settings = _settings()
     files = expand(list(paths))
@@ -97,12 +114,15 @@ def replay(paths: tuple[Path, ...], camera: str, fps: float, loops: int) -> None
     async def run() -> None:
         started = time.monotonic()
         with tqdm(total=total, unit="frame", desc=f"replay {camera}") as bar:
-            for loop_index in range(loops):
-                async for index in publish(files, settings, camera_id=camera, fps=fps,
-                                           start_index=bar.n):
+            for _ in range(loops):
+                async for index in publish(
+                    files, settings, camera_id=camera, fps=fps, start_index=bar.n
+                ):
                     bar.update(1)
                     if fps > 0:
-                        await asyncio.sleep(max(0.0, started + (index + 1) / fps - time.monotonic()))
+                        await asyncio.sleep(
+                            max(0.0, started + (index + 1) / fps - time.monotonic())
+                        )
 
     with broker_for(settings):
         asyncio.run(run())
@@ -110,33 +130,65 @@ def replay(paths: tuple[Path, ...], camera: str, fps: float, loops: int) -> None
 
 @main.command()
 @click.argument("topic", type=click.Choice(TOPIC_NAMES, case_sensitive=False))
-@click.option("--from-beginning/--latest", default=True, show_default=True,
-              help="Start at the oldest message, or only show new ones.")
-@click.option("--follow/--no-follow", "-f", default=False, show_default=True,
-              help="Keep waiting for new messages.")
+@click.option(
+    "--from-beginning/--latest",
+    default=True,
+    show_default=True,
+    help="Start at the oldest message, or only show new ones.",
+)
+@click.option(
+    "--follow/--no-follow",
+    "-f",
+    default=False,
+    show_default=True,
+    help="Keep waiting for new messages.",
+)
 @click.option("--camera", help="Only this camera.")
 @click.option("--check", help="Only messages with this check (quality, relabel).")
-@click.option("--severity", type=click.Choice(["info", "warning", "critical"]),
-              help="Only messages at or above this severity.")
+@click.option(
+    "--severity",
+    type=click.Choice(["info", "warning", "critical"]),
+    help="Only messages at or above this severity.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print raw JSON, one message a line.")
 @click.option("--limit", type=int, default=0, help="Stop after this many messages (0: no limit).")
-def tail(topic: str, from_beginning: bool, follow: bool, camera: str | None, check: str | None,
-         severity: str | None, as_json: bool, limit: int) -> None:
+def tail(
+    topic: str,
+    from_beginning: bool,
+    follow: bool,
+    camera: str | None,
+    check: str | None,
+    severity: str | None,
+    as_json: bool,
+    limit: int,
+) -> None:
     """Pretty-print a framegate topic: frames, predictions, quality, relabel, alerts, deadletter."""
     from streams.tail import Filters, tail_topic
 
     settings = _settings()
     filters = Filters(camera=camera, check=check, severity=severity)
-    try:
-        asyncio.run(tail_topic(settings, topic, filters, from_beginning=from_beginning,
-                               follow=follow, as_json=as_json, limit=limit))
-    except KeyboardInterrupt:
-        pass
+    with suppress(KeyboardInterrupt):
+        asyncio.run(
+            tail_topic(
+                settings,
+                topic,
+                filters,
+                from_beginning=from_beginning,
+                follow=follow,
+                as_json=as_json,
+                limit=limit,
+            )
+        )
 
 
 @main.command()
-@click.option("--backfill", type=int, default=2000, show_default=True,
-              help="Latest quality reports to read per partition.")
+@click.option(
+    "--backfill",
+    type=int,
+    default=2000,
+    show_default=True,
+    help="Latest quality reports to read per partition.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the overview as JSON.")
 def status(backfill: int, as_json: bool) -> None:
     """Summarise the fleet from the output topics: cameras, frames/s, issues, open alerts."""
@@ -147,8 +199,12 @@ def status(backfill: int, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Folder to write one <message>.schema.json per message; default: print all.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder to write one <message>.schema.json per message; default: print all.",
+)
 def schema(out: Path | None) -> None:
     """Write the JSON Schema of every message framegate reads or writes."""
     from schemas.jsonschema import all_schemas
@@ -166,11 +222,20 @@ def schema(out: Path | None) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
 @click.option("--camera", help="camera_id of PATHS (required with PATHS).")
-@click.option("--frames", "limit", default=3000, show_default=True,
-              help="Clean frames per camera to learn from (from the start of the frames topic).")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
-              default=Path("drift-references.json"), show_default=True,
-              help="References file; point FRAMEGATE_DRIFT_REFERENCES at it.")
+@click.option(
+    "--frames",
+    "limit",
+    default=3000,
+    show_default=True,
+    help="Clean frames per camera to learn from (from the start of the frames topic).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("drift-references.json"),
+    show_default=True,
+    help="References file; point FRAMEGATE_DRIFT_REFERENCES at it.",
+)
 def calibrate(paths: tuple[Path, ...], camera: str | None, limit: int, out: Path) -> None:
     """Learn each camera's drift reference from a clean period, at the false-alarm budget."""
     from streams import calibration
@@ -183,7 +248,7 @@ def calibrate(paths: tuple[Path, ...], camera: str | None, limit: int, out: Path
             raise click.UsageError("--camera names the camera whose frames PATHS are")
         files = expand(list(paths))
         total = min(count_frames(files), limit)
-        frames = ((camera, data) for (data, _), _ in zip(encoded_frames(files), range(limit)))
+        frames = ((camera, data) for data, _ in islice(encoded_frames(files), limit))
     else:
         with broker_for(settings):
             found = asyncio.run(calibration.frames_on_topic(settings, limit))
@@ -194,16 +259,25 @@ def calibrate(paths: tuple[Path, ...], camera: str | None, limit: int, out: Path
     references = calibration.references(series, gate_config(settings).drift)
     calibration.write(out, references)
     for camera_id, reference in sorted(references.items()):
-        click.echo(f"{camera_id}: {reference.frames} frames, {len(reference.metrics)} statistics, "
-                   f"{reference.in_sample_alarms} alarms replaying the clean period")
+        click.echo(
+            f"{camera_id}: {reference.frames} frames, {len(reference.metrics)} statistics, "
+            f"{reference.in_sample_alarms} alarms replaying the clean period"
+        )
     click.echo(f"wrote {out}; set FRAMEGATE_DRIFT_REFERENCES={out} for the workers")
 
 
 @main.command()
-@click.option("--duration", type=float, default=60.0, show_default=True,
-              help="Seconds to run before summarising; Ctrl-C ends it sooner.")
+@click.option(
+    "--duration",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds to run before summarising; Ctrl-C ends it sooner.",
+)
 @click.option("--cameras", type=int, default=4, show_default=True, help="Simulated cameras (>= 3).")
-@click.option("--fps", type=float, default=5.0, show_default=True, help="Frames per second per camera.")
+@click.option(
+    "--fps", type=float, default=5.0, show_default=True, help="Frames per second per camera."
+)
 def demo(duration: float, cameras: int, fps: float) -> None:
     """Broker, worker and a simulated camera fleet on real images with faults; then a summary."""
     from streams.demo import run_demo

@@ -10,7 +10,6 @@ import faust
 from detectors.camera_gate import GateConfig
 from detectors.drift import DriftConfig
 from detectors.embedding import Embedder
-
 from schemas.settings import Settings
 
 EMBEDDED_HOST = "127.0.0.1"

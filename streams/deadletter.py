@@ -31,9 +31,16 @@ def dead_letter(
         reason, message = DeadLetterReason.PROCESSING_FAILED, f"{type(error).__name__}: {error}"
     payload = payload or b""
     kept = payload[: settings.deadletter_payload_bytes]
-    log.warning("dead letter %s[%d]@%d %s: %s", topic, partition, offset, reason, message[:200],
-                # an unexpected failure is a bug to fix: keep its traceback for the operator
-                exc_info=error if reason == DeadLetterReason.PROCESSING_FAILED else None)
+    log.warning(
+        "dead letter %s[%d]@%d %s: %s",
+        topic,
+        partition,
+        offset,
+        reason,
+        message[:200],
+        # an unexpected failure is a bug to fix: keep its traceback for the operator
+        exc_info=error if reason == DeadLetterReason.PROCESSING_FAILED else None,
+    )
     return DeadLetter(
         source_topic=topic,
         partition=partition,

@@ -19,15 +19,24 @@ from tqdm import tqdm
 
 from schemas.settings import Settings
 from streams.config import bootstrap_servers, kafka_client_options
-from streams.simulator import fleet
 from streams.producer import encode_jpeg, frame_message, producer
+from streams.simulator import fleet
 
 OUTPUTS = ("quality", "relabel", "deadletter", "alerts")
 BAD_INPUTS = [
     (b"cam-1", b"{not json"),
-    (b"cam-2", json.dumps({"schema_version": 1, "frame_id": "cam-2:bad", "camera_id": "cam-2",
-                           "captured_at": "2026-01-01T00:00:00Z",
-                           "image": {"encoding": "jpeg", "data": "%%%not-base64%%%"}}).encode()),
+    (
+        b"cam-2",
+        json.dumps(
+            {
+                "schema_version": 1,
+                "frame_id": "cam-2:bad",
+                "camera_id": "cam-2",
+                "captured_at": "2026-01-01T00:00:00Z",
+                "image": {"encoding": "jpeg", "data": "%%%not-base64%%%"},
+            }
+        ).encode(),
+    ),
     (b"cam-3", json.dumps({"schema_version": 9, "frame_id": "x", "camera_id": "cam-3"}).encode()),
 ]
 
@@ -36,8 +45,12 @@ def start_worker(settings: Settings, log: Path) -> subprocess.Popen:
     env = {**os.environ, "FRAMEGATE_BOOTSTRAP_SERVERS": bootstrap_servers(settings)}
     if settings.bootstrap_servers is None:
         env["FRAMEGATE_BROKER_FLAVOR"] = "tansu"
-    return subprocess.Popen([sys.executable, "-m", "streams.cli", "worker"], env=env,
-                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+    return subprocess.Popen(
+        [sys.executable, "-m", "streams.cli", "worker"],
+        env=env,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
+    )  # noqa: SIM115
 
 
 def wait_ready(process: subprocess.Popen, log: Path, timeout: float = 90.0) -> float:
@@ -79,22 +92,31 @@ class Tally:
         lines = [f"{'camera':<8} {'frames':>6} {'flagged':>7} {'relabel':>7}  checks"]
         for camera in sorted(self.frames):
             checks = ", ".join(f"{c} {n}" for c, n in self.checks[camera].most_common()) or "-"
-            lines.append(f"{camera:<8} {self.frames[camera]:>6} {self.flagged[camera]:>7} "
-                         f"{self.relabel[camera]:>7}  {checks}")
+            lines.append(
+                f"{camera:<8} {self.frames[camera]:>6} {self.flagged[camera]:>7} "
+                f"{self.relabel[camera]:>7}  {checks}"
+            )
         dead = ", ".join(f"{r} {n}" for r, n in self.deadletter.items()) or "none"
         lines.append(f"dead letters: {dead}")
         lines.append(f"alerts: {len(self.alerts)}")
         for alert in self.alerts[:10]:
-            lines.append(f"  {alert['status']} {alert['kind']} {alert.get('camera_id') or 'fleet'}"
-                         f" {alert['metric']} ({alert['detector']}) {alert.get('detail', '')}")
+            lines.append(
+                f"  {alert['status']} {alert['kind']} {alert.get('camera_id') or 'fleet'}"
+                f" {alert['metric']} ({alert['detector']}) {alert.get('detail', '')}"
+            )
         return "\n".join(lines)
 
 
 async def _collect(settings: Settings, tally: Tally, stop: asyncio.Event, bar: tqdm) -> None:
     consumer = AIOKafkaConsumer(
-        *(settings.topic(t) for t in OUTPUTS), bootstrap_servers=bootstrap_servers(settings),
-        auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
-        max_partition_fetch_bytes=settings.max_message_bytes, **kafka_client_options(settings))
+        *(settings.topic(t) for t in OUTPUTS),
+        bootstrap_servers=bootstrap_servers(settings),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        max_partition_fetch_bytes=settings.max_message_bytes,
+        **kafka_client_options(settings),
+    )
     names = {settings.topic(t): t for t in OUTPUTS}
     await consumer.start()
     try:
@@ -102,14 +124,19 @@ async def _collect(settings: Settings, tally: Tally, stop: asyncio.Event, bar: t
             for tp, records in (await consumer.getmany(timeout_ms=300)).items():
                 for record in records:
                     tally.add(names[tp.topic], json.loads(record.value))
-            bar.set_postfix(reports=sum(tally.frames.values()), flagged=sum(tally.flagged.values()),
-                            dead=sum(tally.deadletter.values()), alerts=len(tally.alerts))
+            bar.set_postfix(
+                reports=sum(tally.frames.values()),
+                flagged=sum(tally.flagged.values()),
+                dead=sum(tally.deadletter.values()),
+                alerts=len(tally.alerts),
+            )
     finally:
         await consumer.stop()
 
 
-async def _simulate(settings: Settings, *, duration: float, cameras: int, fps: float,
-                    tally: Tally) -> None:
+async def _simulate(
+    settings: Settings, *, duration: float, cameras: int, fps: float, tally: Tally
+) -> None:
     total = int(duration * fps)
     simulated = fleet(cameras, frames_per_camera=total)
     streams = [camera.stream() for camera in simulated]
@@ -127,9 +154,12 @@ async def _simulate(settings: Settings, *, duration: float, cameras: int, fps: f
                 for camera, stream in zip(simulated, streams, strict=True):
                     index, frame, fault = next(stream)
                     value = frame_message(
-                        camera.camera_id, index, encode_jpeg(frame),
+                        camera.camera_id,
+                        index,
+                        encode_jpeg(frame),
                         captured_at=start + timedelta(seconds=index / fps),
-                        metadata={"scene": camera.scene, "injected": fault} if fault else None)
+                        metadata={"scene": camera.scene, "injected": fault} if fault else None,
+                    )
                     await client.send(topic, key=camera.camera_id.encode(), value=value)
                     bar.update(1)
                 await asyncio.sleep(max(0.0, began + (step + 1) / fps - time.monotonic()))
@@ -155,11 +185,14 @@ def run_demo(settings: Settings, *, duration: float, cameras: int, fps: float) -
         worker = start_worker(settings, log)
         try:
             ready = wait_ready(worker, log)
-            click.echo(f"worker ready in {ready:.1f} s (log: {log}); "
-                       f"{cameras} cameras at {fps:g} frames/s for {duration:g} s")
+            click.echo(
+                f"worker ready in {ready:.1f} s (log: {log}); "
+                f"{cameras} cameras at {fps:g} frames/s for {duration:g} s"
+            )
             try:
-                asyncio.run(_simulate(settings, duration=duration, cameras=cameras, fps=fps,
-                                      tally=tally))
+                asyncio.run(
+                    _simulate(settings, duration=duration, cameras=cameras, fps=fps, tally=tally)
+                )
             except KeyboardInterrupt:
                 click.echo("\ninterrupted; summarising what arrived")
         finally:

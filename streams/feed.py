@@ -56,9 +56,15 @@ class FleetFeed:
         Whether flagged frames get a thumbnail (the terminal has no use for one).
     """
 
-    def __init__(self, settings: Settings, view: FleetView, *,
-                 backfill: Mapping[str, int] = BACKFILL, queue_size: int = 256,
-                 thumbnails: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        view: FleetView,
+        *,
+        backfill: Mapping[str, int] = BACKFILL,
+        queue_size: int = 256,
+        thumbnails: bool = True,
+    ) -> None:
         self.settings = settings
         self.view = view
         self.backfill = dict(backfill)
@@ -179,14 +185,16 @@ class FleetFeed:
                 parsed.append(parse(model, value))
             except InvalidMessage as exc:
                 self.skipped += 1
-                log.debug("skipping a %s message the dashboard cannot read: %s",
-                          model.__name__, exc)
+                log.debug(
+                    "skipping a %s message the dashboard cannot read: %s", model.__name__, exc
+                )
         return parsed
 
     def _thumbnail(self, request: RelabelRequest) -> bytes | None:
         try:
-            return make_thumbnail(image_bytes(request.image, self.settings),
-                                  max_pixels=self.settings.max_pixels)
+            return make_thumbnail(
+                image_bytes(request.image, self.settings), max_pixels=self.settings.max_pixels
+            )
         except (InvalidMessage, ValueError, OSError, cv2.error) as exc:  # listed, not shown
             log.debug("no thumbnail for %s: %s", request.frame_id, exc)
             return None

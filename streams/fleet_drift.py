@@ -51,9 +51,11 @@ async def watch_fleet(stream: Any) -> None:
         try:
             summary = json.loads(event.value)
             found = monitor.update(
-                summary["camera_id"], at=float(summary["at"]),
+                summary["camera_id"],
+                at=float(summary["at"]),
                 zscores={k: (float(s), int(n)) for k, (s, n) in summary["zscores"].items()},
-                events=[_event(e) for e in summary["events"]])
+                events=[_event(e) for e in summary["events"]],
+            )
         except (ValueError, KeyError, TypeError) as exc:
             await send_dead_letter(event, "fleet", InvalidMessage("invalid_fields", str(exc)))
             continue
@@ -65,5 +67,6 @@ async def watch_fleet(stream: Any) -> None:
                 open_alerts[key] = alert.alert_id
             await topics.alerts.send(key=b"fleet", value=alert.model_dump_json().encode())
             metrics.observe_alert(alert)
-        tables.put(tables.fleet_state, FLEET_KEY,
-                   {**monitor.state(), "open_alerts": open_alerts}, event)
+        tables.put(
+            tables.fleet_state, FLEET_KEY, {**monitor.state(), "open_alerts": open_alerts}, event
+        )

@@ -27,8 +27,9 @@ from schemas import Alert, DeadLetter, QualityReport, RelabelRequest
 THUMBNAIL_WIDTH = 160
 
 
-def make_thumbnail(data: bytes, *, max_pixels: int, width: int = THUMBNAIL_WIDTH,
-                   quality: int = 70) -> bytes:
+def make_thumbnail(
+    data: bytes, *, max_pixels: int, width: int = THUMBNAIL_WIDTH, quality: int = 70
+) -> bytes:
     """A small JPEG of an encoded image, ``width`` pixels wide.
 
     Untrusted bytes are decoded the way frames are (header first, pixel limit), at the
@@ -56,8 +57,12 @@ def make_thumbnail(data: bytes, *, max_pixels: int, width: int = THUMBNAIL_WIDTH
 
 
 def _issue(issue: Any) -> dict[str, Any]:
-    return {"check": str(issue.check), "score": round(issue.score, 4),
-            "severity": issue.severity, "detail": issue.detail}
+    return {
+        "check": str(issue.check),
+        "score": round(issue.score, 4),
+        "severity": issue.severity,
+        "detail": issue.detail,
+    }
 
 
 def alert_json(alert: Alert) -> dict[str, Any]:
@@ -154,12 +159,26 @@ class FleetView:
     (1, {'brightness': [0.5]})
     """
 
-    def __init__(self, *, history: int = 600, bucket_s: float = 1.0, flagged: int = 24,
-                 alerts: int = 200, rate_window_s: float = 10.0, share_window_s: float = 300.0,
-                 max_cameras: int = 1000, max_metrics: int = 16,
-                 clock: Callable[[], float] = time.time) -> None:
-        for name, value in (("history", history), ("flagged", flagged), ("alerts", alerts),
-                            ("max_cameras", max_cameras), ("max_metrics", max_metrics)):
+    def __init__(
+        self,
+        *,
+        history: int = 600,
+        bucket_s: float = 1.0,
+        flagged: int = 24,
+        alerts: int = 200,
+        rate_window_s: float = 10.0,
+        share_window_s: float = 300.0,
+        max_cameras: int = 1000,
+        max_metrics: int = 16,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        for name, value in (
+            ("history", history),
+            ("flagged", flagged),
+            ("alerts", alerts),
+            ("max_cameras", max_cameras),
+            ("max_metrics", max_metrics),
+        ):
             if value < 1:
                 raise ValueError(f"{name} must be at least 1, got {value}")
         if not 0 < rate_window_s <= share_window_s:
@@ -193,7 +212,8 @@ class FleetView:
         camera = self._cameras.get(camera_id)
         if camera is None:
             camera = self._cameras[camera_id] = _Camera(
-                camera_id, history=self.history, span_s=self.share_window_s)
+                camera_id, history=self.history, span_s=self.share_window_s
+            )
             while len(self._cameras) > self.max_cameras:
                 self._cameras.popitem(last=False)
         self._cameras.move_to_end(camera_id)
@@ -268,10 +288,15 @@ class FleetView:
 
     def add_dead_letter(self, record: DeadLetter) -> None:
         self._deadletters[str(record.reason)] += 1
-        self._recent_deadletters.append({
-            "at": record.at.isoformat(), "reason": str(record.reason), "key": record.key,
-            "source_topic": record.source_topic, "error": record.error[:200],
-        })
+        self._recent_deadletters.append(
+            {
+                "at": record.at.isoformat(),
+                "reason": str(record.reason),
+                "key": record.key,
+                "source_topic": record.source_topic,
+                "error": record.error[:200],
+            }
+        )
 
     # -- output ---------------------------------------------------------------------------
 
@@ -283,8 +308,9 @@ class FleetView:
             "frames_per_s": round(recent.frames / self.rate_window_s, 3),
             "window_frames": frames,
             "flagged_share": round(share.flagged / frames, 4) if frames else 0.0,
-            "issue_share": {check: round(n / frames, 4)
-                            for check, n in share.checks.most_common()} if frames else {},
+            "issue_share": {check: round(n / frames, 4) for check, n in share.checks.most_common()}
+            if frames
+            else {},
         }
 
     def overview(self) -> dict[str, Any]:
@@ -295,16 +321,18 @@ class FleetView:
         cameras = []
         for camera in sorted(self._cameras.values(), key=lambda c: c.camera_id):
             camera.window.prune(now)
-            cameras.append({
-                "camera_id": camera.camera_id,
-                "frames_total": camera.frames_total,
-                "flagged_total": camera.flagged_total,
-                "last_seen": camera.last_seen,
-                "last_captured_at": camera.last_captured_at,
-                "last_metrics": {k: round(v, 4) for k, v in camera.last_metrics.items()},
-                "open_alerts": open_by_camera.get(camera.camera_id, 0),
-                **self._rates(camera.window, now),
-            })
+            cameras.append(
+                {
+                    "camera_id": camera.camera_id,
+                    "frames_total": camera.frames_total,
+                    "flagged_total": camera.flagged_total,
+                    "last_seen": camera.last_seen,
+                    "last_captured_at": camera.last_captured_at,
+                    "last_metrics": {k: round(v, 4) for k, v in camera.last_metrics.items()},
+                    "open_alerts": open_by_camera.get(camera.camera_id, 0),
+                    **self._rates(camera.window, now),
+                }
+            )
         return {
             "now": now,
             "rate_window_s": self.rate_window_s,

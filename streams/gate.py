@@ -75,9 +75,11 @@ def _gate(camera_id: str) -> CameraGate:
     if gate is None:
         state = tables.camera_state.get(camera_id)
         camera_policy = policy.for_camera(camera_id)
-        gate = (CameraGate.from_state(camera_id, state, camera_policy, gate_config)
-                if state is not None
-                else CameraGate(camera_id, camera_policy, gate_config, references.get(camera_id)))
+        gate = (
+            CameraGate.from_state(camera_id, state, camera_policy, gate_config)
+            if state is not None
+            else CameraGate(camera_id, camera_policy, gate_config, references.get(camera_id))
+        )
         _gates[camera_id] = gate
     return gate
 
@@ -85,8 +87,15 @@ def _gate(camera_id: str) -> CameraGate:
 async def send_dead_letter(event: Any, stage: str, error: Exception) -> None:
     message = event.message
     record = dead_letter(
-        topic=message.topic, partition=message.partition, offset=message.offset,
-        key=message.key, payload=message.value, stage=stage, error=error, settings=settings)
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        payload=message.value,
+        stage=stage,
+        error=error,
+        settings=settings,
+    )
     await topics.deadletter.send(key=message.key, value=record.model_dump_json().encode())
     metrics.observe_dead_letter(record)
 
@@ -102,8 +111,7 @@ async def publish(camera_id: str, completed: Completed) -> None:
         metrics.observe_relabel(completed.request)
     gate = _gates[camera_id]
     for event in completed.drift:
-        firing_id = gate.open_alerts.pop(event.metric, None) if event.status == "resolved" \
-            else None
+        firing_id = gate.open_alerts.pop(event.metric, None) if event.status == "resolved" else None
         alert = to_alert(camera_id, event, firing_id=firing_id)
         if event.status == "firing":
             gate.open_alerts[event.metric] = alert.alert_id
@@ -119,8 +127,12 @@ async def share_with_fleet(camera_id: str, completed: list[Completed]) -> None:
     if not zscores and not events:
         return
     at = max(c.report.captured_at.timestamp() for c in completed) if completed else time.time()
-    await topics.fleet.send(key=b"fleet", value=tables.dumps(
-        {"camera_id": camera_id, "at": at, "zscores": zscores, "events": events}))
+    await topics.fleet.send(
+        key=b"fleet",
+        value=tables.dumps(
+            {"camera_id": camera_id, "at": at, "zscores": zscores, "events": events}
+        ),
+    )
 
 
 def _parse(event: Any) -> Frame | Prediction:
@@ -133,20 +145,34 @@ async def check_batch(events: list[Any]) -> None:
     for index, event in enumerate(events):
         try:
             message = event.message
-            items.append(pipeline.Item(index, _parse(event),
-                                       f"kafka://{message.topic}/{message.partition}/{message.offset}"))
+            items.append(
+                pipeline.Item(
+                    index,
+                    _parse(event),
+                    f"kafka://{message.topic}/{message.partition}/{message.offset}",
+                )
+            )
         except InvalidMessage as exc:
             await send_dead_letter(event, "validate", exc)
     if not items:
         return
     loop = asyncio.get_running_loop()
     async with _lock:
-        unmatched = {camera_id: _gate(camera_id).unmatched  # tables are read on the loop
-                     for camera_id in {item.message.camera_id for item in items}}
+        unmatched = {
+            camera_id: _gate(camera_id).unmatched  # tables are read on the loop
+            for camera_id in {item.message.camera_id for item in items}
+        }
         outcome = await loop.run_in_executor(
-            batch_thread, lambda: pipeline.run_batch(
-                items, _gates.__getitem__, settings=settings, embedder=embedder, pool=pool,
-                now=time.time()))
+            batch_thread,
+            lambda: pipeline.run_batch(
+                items,
+                _gates.__getitem__,
+                settings=settings,
+                embedder=embedder,
+                pool=pool,
+                now=time.time(),
+            ),
+        )
         for index, stage, error in outcome.failed:
             await send_dead_letter(events[index], stage, error)
         by_camera: dict[str, list[Completed]] = {}
@@ -170,8 +196,9 @@ async def check(stream: Any) -> None:
         try:
             await check_batch(list(events))
         except Exception as exc:  # the agent must outlive any single batch
-            log.exception("batch of %d messages failed; sending them to the dead-letter topic",
-                          len(events))
+            log.exception(
+                "batch of %d messages failed; sending them to the dead-letter topic", len(events)
+            )
             for event in events:
                 await send_dead_letter(event, "processing", exc)
 

@@ -52,22 +52,40 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-FRAMES = Counter("framegate_frames_processed", "Frames that got a quality report.",
-                 ["camera"], registry=REGISTRY)
-ISSUES = Counter("framegate_issues", "Issues found, by check and severity.",
-                 ["check", "severity"], registry=REGISTRY)
-RELABEL = Counter("framegate_relabel_requests", "Relabel requests published.",
-                  registry=REGISTRY)
-ALERTS = Counter("framegate_alerts", "Drift and camera-health alerts published.",
-                 ["kind", "severity"], registry=REGISTRY)
-DEADLETTER = Counter("framegate_deadletter", "Dead-letter records published, by reason.",
-                     ["reason"], registry=REGISTRY)
-UNMATCHED = Counter("framegate_predictions_unmatched",
-                    "Predictions whose frame did not arrive within the join window.",
-                    ["camera"], registry=REGISTRY)
-BUDGET_REFUSED = Counter("framegate_relabel_over_budget",
-                         "Flagged frames not sent for relabeling: over the camera's budget.",
-                         ["camera"], registry=REGISTRY)
+FRAMES = Counter(
+    "framegate_frames_processed", "Frames that got a quality report.", ["camera"], registry=REGISTRY
+)
+ISSUES = Counter(
+    "framegate_issues",
+    "Issues found, by check and severity.",
+    ["check", "severity"],
+    registry=REGISTRY,
+)
+RELABEL = Counter("framegate_relabel_requests", "Relabel requests published.", registry=REGISTRY)
+ALERTS = Counter(
+    "framegate_alerts",
+    "Drift and camera-health alerts published.",
+    ["kind", "severity"],
+    registry=REGISTRY,
+)
+DEADLETTER = Counter(
+    "framegate_deadletter",
+    "Dead-letter records published, by reason.",
+    ["reason"],
+    registry=REGISTRY,
+)
+UNMATCHED = Counter(
+    "framegate_predictions_unmatched",
+    "Predictions whose frame did not arrive within the join window.",
+    ["camera"],
+    registry=REGISTRY,
+)
+BUDGET_REFUSED = Counter(
+    "framegate_relabel_over_budget",
+    "Flagged frames not sent for relabeling: over the camera's budget.",
+    ["camera"],
+    registry=REGISTRY,
+)
 LATENCY = Histogram(
     "framegate_processing_latency_seconds",
     "Seconds from a frame's captured_at to its quality report being sent.",
@@ -75,8 +93,10 @@ LATENCY = Histogram(
     registry=REGISTRY,
 )
 BATCH_SIZE = Histogram(
-    "framegate_batch_size", "Input messages (frames and predictions) per batch.",
-    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), registry=REGISTRY,
+    "framegate_batch_size",
+    "Input messages (frames and predictions) per batch.",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+    registry=REGISTRY,
 )
 
 
@@ -134,8 +154,13 @@ class LagCollector(Collector):
     [('0', 3.0)]
     """
 
-    def __init__(self, read_offsets: Callable[[], Mapping[Any, int]],
-                 end_offsets: Callable[[], Mapping[Any, int]], *, topics: Iterable[str]) -> None:
+    def __init__(
+        self,
+        read_offsets: Callable[[], Mapping[Any, int]],
+        end_offsets: Callable[[], Mapping[Any, int]],
+        *,
+        topics: Iterable[str],
+    ) -> None:
         self.read_offsets = read_offsets
         self.end_offsets = end_offsets
         self.topics = frozenset(topics)

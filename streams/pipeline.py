@@ -42,8 +42,15 @@ def load_and_decode(frame: Frame, settings: Settings) -> DecodedImage:
     return decode_for_checks(image_bytes(frame.image, settings), max_pixels=settings.max_pixels)
 
 
-def run_batch(items: list[Item], gates: Callable[[str], CameraGate], *, settings: Settings,
-              embedder: Embedder | None, pool: Executor, now: float) -> Outcome:
+def run_batch(
+    items: list[Item],
+    gates: Callable[[str], CameraGate],
+    *,
+    settings: Settings,
+    embedder: Embedder | None,
+    pool: Executor,
+    now: float,
+) -> Outcome:
     """Decode every frame (in parallel), embed them in one batch, then feed each camera."""
     outcome = Outcome()
     frames = [item for item in items if isinstance(item.message, Frame)]
@@ -68,8 +75,13 @@ def run_batch(items: list[Item], gates: Callable[[str], CameraGate], *, settings
                 if isinstance(image, Exception):
                     outcome.failed.append((item.index, "image_decode", image))
                     continue
-                done = gate.frame(message, image, embedding=embeddings.get(item.index),
-                                  source=item.source, now=now)
+                done = gate.frame(
+                    message,
+                    image,
+                    embedding=embeddings.get(item.index),
+                    source=item.source,
+                    now=now,
+                )
         except Exception as exc:  # one bad input must not stop the batch
             outcome.failed.append((item.index, "check", exc))
             continue
@@ -82,13 +94,14 @@ def run_batch(items: list[Item], gates: Callable[[str], CameraGate], *, settings
 CPU_CHUNK = 4
 
 
-def _embed(decoded: dict[int, DecodedImage | Exception],
-           embedder: Embedder) -> dict[int, np.ndarray]:
+def _embed(
+    decoded: dict[int, DecodedImage | Exception], embedder: Embedder
+) -> dict[int, np.ndarray]:
     ok = [(index, image) for index, image in decoded.items() if isinstance(image, DecodedImage)]
     chunk = len(ok) if embedder.device.startswith("cuda") else CPU_CHUNK
     found: dict[int, np.ndarray] = {}
     for start in range(0, len(ok), max(1, chunk)):
-        part = ok[start:start + chunk]
+        part = ok[start : start + chunk]
         batch = embedder(embedder.preprocess([image.bgr for _, image in part]))
         found.update({index: batch.embeddings[row] for row, (index, _) in enumerate(part)})
     return found

@@ -18,8 +18,15 @@ from streams.config import bootstrap_servers, kafka_client_options
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg"}
-ENCODINGS = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".bmp": "bmp", ".webp": "webp",
-             ".tif": "tiff", ".tiff": "tiff"}
+ENCODINGS = {
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".png": "png",
+    ".bmp": "bmp",
+    ".webp": "webp",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+}
 
 
 def producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
@@ -41,8 +48,13 @@ def encode_jpeg(bgr: np.ndarray, quality: int = 90) -> bytes:
 
 
 def frame_message(
-    camera_id: str, index: int, data: bytes, *, encoding: str = "jpeg",
-    captured_at: datetime, annotations: list[dict] | None = None,
+    camera_id: str,
+    index: int,
+    data: bytes,
+    *,
+    encoding: str = "jpeg",
+    captured_at: datetime,
+    annotations: list[dict] | None = None,
     metadata: dict | None = None,
 ) -> bytes:
     document: dict[str, Any] = {
@@ -76,8 +88,9 @@ def expand(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*")
-                            if p.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES)
+            found += sorted(
+                p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES
+            )
         elif path.exists():
             found.append(path)
         else:
@@ -104,7 +117,12 @@ def encoded_frames(paths: list[Path]) -> Iterator[tuple[bytes, str]]:
 
 
 async def replay(
-    paths: list[Path], settings: Settings, *, camera_id: str, fps: float, start_index: int = 0,
+    paths: list[Path],
+    settings: Settings,
+    *,
+    camera_id: str,
+    fps: float,
+    start_index: int = 0,
 ) -> AsyncIterator[int]:
     """Publish the frames of ``paths`` as ``camera_id``; yields after each frame is sent."""
     topic = settings.topic("frames")
@@ -113,8 +131,9 @@ async def replay(
     async with producer(settings) as client:
         for offset, (data, encoding) in enumerate(encoded_frames(paths)):
             index = start_index + offset
-            value = frame_message(camera_id, index, data, encoding=encoding,
-                                  captured_at=start + offset * step)
+            value = frame_message(
+                camera_id, index, data, encoding=encoding, captured_at=start + offset * step
+            )
             await client.send(topic, value=value, key=camera_id.encode())
             yield index
         await client.flush()

@@ -45,7 +45,11 @@ def _bright(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 FAULTS: dict[str, Fault] = {
-    "dark": _dark, "blur": _blur, "noise": _noise, "obstruction": _obstructed, "glare": _bright,
+    "dark": _dark,
+    "blur": _blur,
+    "noise": _noise,
+    "obstruction": _obstructed,
+    "glare": _bright,
 }
 
 

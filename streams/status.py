@@ -51,46 +51,63 @@ def render(overview: dict[str, Any]) -> str:
     """
     fleet, now = overview["fleet"], overview["now"]
     minutes = round(overview["share_window_s"] / 60)
-    lines = [(f"fleet: {fleet['cameras']} cameras, {fleet['frames_per_s']:.1f} frames/s "
-              f"(last {overview['rate_window_s']:.0f} s), {fleet['frames_total']} reports read")]
+    lines = [
+        (
+            f"fleet: {fleet['cameras']} cameras, {fleet['frames_per_s']:.1f} frames/s "
+            f"(last {overview['rate_window_s']:.0f} s), {fleet['frames_total']} reports read"
+        )
+    ]
     if not overview["cameras"]:
         lines.append("  no reports on the quality topic yet")
         return "\n".join(lines)
-    recent = (f"{_pct(fleet['flagged_share'])} of frames with issues (last {minutes} min)"
-              if fleet["window_frames"] else f"no frames in the last {minutes} min")
-    lines.append(f"  {recent}; {fleet['open_alerts']} open alerts; "
-                 f"{fleet['relabel_total']} relabel requests; "
-                 f"{fleet['deadletter_total']} dead letters")
+    recent = (
+        f"{_pct(fleet['flagged_share'])} of frames with issues (last {minutes} min)"
+        if fleet["window_frames"]
+        else f"no frames in the last {minutes} min"
+    )
+    lines.append(
+        f"  {recent}; {fleet['open_alerts']} open alerts; "
+        f"{fleet['relabel_total']} relabel requests; "
+        f"{fleet['deadletter_total']} dead letters"
+    )
     if fleet["issue_share"]:
         lines.append(f"  issues by check: {_issues(fleet['issue_share'], limit=8)}")
 
     rows = [("camera", "frames/s", "frames", "issues", "top issues", "alerts", "last report")]
     for camera in overview["cameras"]:
-        rows.append((
-            camera["camera_id"],
-            f"{camera['frames_per_s']:.1f}",
-            str(camera["frames_total"]),
-            _pct(camera["flagged_share"]) if camera["window_frames"] else "-",
-            _issues(camera["issue_share"]) or "-",
-            str(camera["open_alerts"]),
-            _ago(max(0.0, now - camera["last_seen"])),
-        ))
+        rows.append(
+            (
+                camera["camera_id"],
+                f"{camera['frames_per_s']:.1f}",
+                str(camera["frames_total"]),
+                _pct(camera["flagged_share"]) if camera["window_frames"] else "-",
+                _issues(camera["issue_share"]) or "-",
+                str(camera["open_alerts"]),
+                _ago(max(0.0, now - camera["last_seen"])),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines.append("")
     for row in rows:
-        cells = [cell.rjust(width) if 0 < i < 4 or i == 5 else cell.ljust(width)
-                 for i, (cell, width) in enumerate(zip(row, widths, strict=True))]
+        cells = [
+            cell.rjust(width) if 0 < i < 4 or i == 5 else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
         lines.append("  ".join(cells).rstrip())
 
     if overview["open_alerts"]:
         lines += ["", "open alerts:"]
         for alert in overview["open_alerts"][:20]:
-            lines.append(f"  [{alert['severity']}] {alert['kind']} "
-                         f"{alert['camera_id'] or 'fleet-wide'} {alert['metric']} "
-                         f"({alert['detector']}) since {alert['at']}"
-                         + (f": {alert['detail']}" if alert["detail"] else ""))
+            lines.append(
+                f"  [{alert['severity']}] {alert['kind']} "
+                f"{alert['camera_id'] or 'fleet-wide'} {alert['metric']} "
+                f"({alert['detector']}) since {alert['at']}"
+                + (f": {alert['detail']}" if alert["detail"] else "")
+            )
     if fleet["deadletter_by_reason"]:
-        lines += ["", "dead letters by reason: " + ", ".join(
-            f"{reason} {n}" for reason, n in fleet["deadletter_by_reason"].items())]
+        lines += [
+            "",
+            "dead letters by reason: "
+            + ", ".join(f"{reason} {n}" for reason, n in fleet["deadletter_by_reason"].items()),
+        ]
     return "\n".join(lines)
-

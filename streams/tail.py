@@ -28,7 +28,9 @@ class Filters:
             return False
         if self.severity:
             floor = SEVERITY_RANK[self.severity]
-            levels = [i.get("severity", "info") for i in issues] or [message.get("severity", "info")]
+            levels = [i.get("severity", "info") for i in issues] or [
+                message.get("severity", "info")
+            ]
             if max(SEVERITY_RANK.get(level, 0) for level in levels) < floor:
                 return False
         return True
@@ -51,24 +53,40 @@ def render(topic: str, message: dict[str, Any]) -> str:
     if topic == "quality":
         metrics = message.get("metrics", {})
         shown = " ".join(f"{k}={v:.3g}" for k, v in list(metrics.items())[:4])
-        return f"{message.get('captured_at')} {camera} {message.get('frame_id')} " \
-               f"{_issues(message.get('issues', []))}  [{shown}]"
+        return (
+            f"{message.get('captured_at')} {camera} {message.get('frame_id')} "
+            f"{_issues(message.get('issues', []))}  [{shown}]"
+        )
     if topic == "relabel":
-        return f"{camera} {message.get('frame_id')} priority={message.get('priority'):.2f} " \
-               f"{_issues(message.get('reasons', []))} id={message.get('request_id')}"
+        return (
+            f"{camera} {message.get('frame_id')} priority={message.get('priority'):.2f} "
+            f"{_issues(message.get('reasons', []))} id={message.get('request_id')}"
+        )
     if topic == "alerts":
-        return f"{message.get('at')} [{message.get('severity')}] {message.get('status')} " \
-               f"{message.get('kind')} {camera} {message.get('metric')} " \
-               f"({message.get('detector')}) {message.get('detail', '')}"
+        return (
+            f"{message.get('at')} [{message.get('severity')}] {message.get('status')} "
+            f"{message.get('kind')} {camera} {message.get('metric')} "
+            f"({message.get('detector')}) {message.get('detail', '')}"
+        )
     if topic == "deadletter":
-        return f"{message.get('at')} {message.get('source_topic')}[{message.get('partition')}]" \
-               f"@{message.get('offset')} key={message.get('key')} {message.get('reason')}: " \
-               f"{message.get('error')}"
+        return (
+            f"{message.get('at')} {message.get('source_topic')}[{message.get('partition')}]"
+            f"@{message.get('offset')} key={message.get('key')} {message.get('reason')}: "
+            f"{message.get('error')}"
+        )
     return json.dumps(message)
 
 
-async def tail_topic(settings: Settings, topic: str, filters: Filters, *, from_beginning: bool,
-                     follow: bool, as_json: bool, limit: int) -> int:
+async def tail_topic(
+    settings: Settings,
+    topic: str,
+    filters: Filters,
+    *,
+    from_beginning: bool,
+    follow: bool,
+    as_json: bool,
+    limit: int,
+) -> int:
     consumer = AIOKafkaConsumer(
         settings.topic(topic),
         bootstrap_servers=bootstrap_servers(settings),

@@ -24,13 +24,17 @@ def _topic(*names: str, description: str):
 
 
 frames = _topic("frames", description="Frames published by cameras, keyed by camera_id.")
-predictions = _topic("predictions", description="The fleet model's predictions, keyed by camera_id.")
+predictions = _topic(
+    "predictions", description="The fleet model's predictions, keyed by camera_id."
+)
 quality = _topic("quality", description="One quality report per frame.")
 relabel = _topic("relabel", description="Frames a person should look at, and why.")
 alerts = _topic("alerts", description="Drift and camera-health alerts.")
 deadletter = _topic("deadletter", description="Inputs that could not be processed, and why.")
 
-fleet = _topic("fleet", description="Internal: each camera's drift summaries for the fleet monitor.")
+fleet = _topic(
+    "fleet", description="Internal: each camera's drift summaries for the fleet monitor."
+)
 
 # The gate reads frames and predictions as one stream, so a camera's two inputs meet in
 # one agent, in order (both topics are keyed by camera_id and co-partitioned).

@@ -52,11 +52,20 @@ from streams.fleetview import FleetView
 log = logging.getLogger(__name__)
 
 ASSETS_DIR = Path(__file__).with_name("dashboard")
-CONTENT_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript",
-                 ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
+CONTENT_TYPES = {
+    ".html": "text/html",
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
 # Missing only from a wheel built without the package data: the API still works then.
-ASSETS = {path.name: path.read_bytes() for path in sorted(ASSETS_DIR.glob("*"))
-          if path.suffix in CONTENT_TYPES}
+ASSETS = {
+    path.name: path.read_bytes()
+    for path in sorted(ASSETS_DIR.glob("*"))
+    if path.suffix in CONTENT_TYPES
+}
 COOKIE = "framegate_token"
 OVERVIEW_EVERY_S = 2.0
 KEEPALIVE_S = 15.0
@@ -67,10 +76,13 @@ feed = FleetFeed(settings, fleet)
 
 if not on_embedded_broker(settings):
     # Tansu's end offsets can be wrong; there the gauge would lie, so it is not exported.
-    metrics.REGISTRY.register(metrics.LagCollector(
-        lambda: app.monitor.tp_read_offsets, lambda: app.monitor.tp_end_offsets,
-        topics={settings.topic("frames"), settings.topic("predictions")},
-    ))
+    metrics.REGISTRY.register(
+        metrics.LagCollector(
+            lambda: app.monitor.tp_read_offsets,
+            lambda: app.monitor.tp_end_offsets,
+            topics={settings.topic("frames"), settings.topic("predictions")},
+        )
+    )
 
 
 @app.task
@@ -85,6 +97,7 @@ async def _end_live_streams(sender: Any, **kwargs: Any) -> None:
 
 
 # -- access -----------------------------------------------------------------------------
+
 
 def _token() -> str | None:
     return settings.web_token.get_secret_value() if settings.web_token else None
@@ -105,7 +118,8 @@ def authorized(request: Request) -> bool:
 
 def _unauthorized() -> Response:
     return aioweb.Response(  # type: ignore[return-value]
-        status=401, text="framegate: this endpoint needs the token (FRAMEGATE_WEB_TOKEN): "
+        status=401,
+        text="framegate: this endpoint needs the token (FRAMEGATE_WEB_TOKEN): "
         "'Authorization: Bearer <token>', or open /?access_token=<token> once in a browser\n",
         headers={"WWW-Authenticate": 'Bearer realm="framegate"', **NO_STORE},
     )
@@ -122,11 +136,15 @@ class Protected(View):
 
 # -- pages ------------------------------------------------------------------------------
 
+
 def _asset(name: str, headers: dict[str, str]) -> Response:
     content_type = CONTENT_TYPES[Path(name).suffix]
     return aioweb.Response(  # type: ignore[return-value]
-        body=ASSETS[name], content_type=content_type, headers=headers,
-        charset="utf-8" if content_type.startswith("text/") else None)
+        body=ASSETS[name],
+        content_type=content_type,
+        headers=headers,
+        charset="utf-8" if content_type.startswith("text/") else None,
+    )
 
 
 @app.page("/")
@@ -167,7 +185,8 @@ class Health(View):
 class Metrics(Protected):
     async def get(self, request: Request) -> Response:
         return aioweb.Response(  # type: ignore[return-value]
-            body=metrics.exposition(), headers={"Content-Type": metrics.CONTENT_TYPE})
+            body=metrics.exposition(), headers={"Content-Type": metrics.CONTENT_TYPE}
+        )
 
 
 @app.page("/api/fleet")
@@ -208,10 +227,12 @@ class Thumbnail(Protected):
     async def get(self, request: Request, request_id: str) -> Response:
         image = fleet.thumbnail(request_id)
         if image is None:
-            return self.text("no such thumbnail (it may have been replaced by newer ones)\n",
-                             status=404)
-        return self.bytes(image, content_type="image/jpeg",
-                          headers={"Cache-Control": "private, max-age=3600"})
+            return self.text(
+                "no such thumbnail (it may have been replaced by newer ones)\n", status=404
+            )
+        return self.bytes(
+            image, content_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"}
+        )
 
 
 def sse(kind: str, data: Any) -> bytes:
@@ -224,10 +245,13 @@ class Events(Protected):
     """Live feed: each new alert and flagged frame as it is read, the overview every 2 s."""
 
     async def get(self, request: Request) -> Response:
-        response = aioweb.StreamResponse(headers={
-            "Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-        })
+        response = aioweb.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+            }
+        )
         await response.prepare(request)  # type: ignore[arg-type]
         queue = feed.subscribe()
         try:

@@ -27,8 +27,9 @@ def photo(name: str = "astronaut", size: tuple[int, int] = (640, 480)) -> np.nda
         rgb = getattr(data, name)()
         if rgb.ndim == 2:
             rgb = np.stack([rgb] * 3, axis=-1)
-    return cv2.resize(np.ascontiguousarray(rgb[..., :3][..., ::-1]), size,
-                      interpolation=cv2.INTER_AREA)
+    return cv2.resize(
+        np.ascontiguousarray(rgb[..., :3][..., ::-1]), size, interpolation=cv2.INTER_AREA
+    )
 
 
 def jpeg(bgr: np.ndarray, quality: int = 90) -> bytes:
@@ -44,15 +45,18 @@ def jittered(bgr: np.ndarray, seed: int) -> np.ndarray:
     return np.clip(noisy, 0, 255).astype(np.uint8)
 
 
-def frame_doc(camera_id: str = "cam-1", index: int = 0, data: bytes | None = None,
-              **fields: Any) -> dict[str, Any]:
+def frame_doc(
+    camera_id: str = "cam-1", index: int = 0, data: bytes | None = None, **fields: Any
+) -> dict[str, Any]:
     document: dict[str, Any] = {
         "schema_version": 1,
         "frame_id": f"{camera_id}:{index:06d}",
         "camera_id": camera_id,
         "captured_at": (T0 + timedelta(seconds=index / 5)).isoformat(),
-        "image": {"encoding": "jpeg",
-                  "data": base64.b64encode(data if data is not None else jpeg(photo())).decode()},
+        "image": {
+            "encoding": "jpeg",
+            "data": base64.b64encode(data if data is not None else jpeg(photo())).decode(),
+        },
     }
     document.update(fields)
     return document
@@ -86,4 +90,4 @@ def street(index: int) -> np.ndarray:
         return jittered(frames[index % len(frames)], index)
     base = photo("astronaut", (704, 528))
     dx, dy = (index * 3) % 64, (index * 2) % 48
-    return jittered(np.ascontiguousarray(base[dy:dy + 480, dx:dx + 640]), index)
+    return jittered(np.ascontiguousarray(base[dy : dy + 480, dx : dx + 640]), index)

@@ -65,9 +65,7 @@ def calibrate(
     cols = [(name, arrays[name]) for name in names]
     for t in range(frames):
         stats = {name: float(a[t]) for name, a in cols if t < len(a)}
-        alarms += sum(
-            e.status == "firing" for e in mon.update(stats, frame_id=str(t), at=float(t))
-        )
+        alarms += sum(e.status == "firing" for e in mon.update(stats, frame_id=str(t), at=float(t)))
         if progress is not None and (t + 1) % step == 0:
             progress(len(names) + t + 1, total)
     if progress is not None:

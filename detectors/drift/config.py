@@ -37,7 +37,9 @@ class DriftConfig(BaseModel):
     reference_margin: float = Field(
         1.0, ge=0, description="std errors of the reference mean absorbed before alarming"
     )
-    cooldown_frames: int = Field(600, ge=0, description="after a resolve, no new alert for this long")
+    cooldown_frames: int = Field(
+        600, ge=0, description="after a resolve, no new alert for this long"
+    )
     min_resolve_shift: float = Field(
         0.25, gt=0, description="smallest return (block z units) the resolve chart looks for"
     )
@@ -83,6 +85,9 @@ class FleetDriftConfig(BaseModel):
     @property
     def detector_arl_periods(self) -> float:
         periods_per_day = SECONDS_PER_DAY / self.period_s
-        return periods_per_day / self.target_false_alarms_per_day * self.expected_metrics * (
-            len(self.design_shifts) * 2
+        return (
+            periods_per_day
+            / self.target_false_alarms_per_day
+            * self.expected_metrics
+            * (len(self.design_shifts) * 2)
         )

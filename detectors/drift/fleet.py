@@ -47,7 +47,13 @@ class FleetDriftMonitor:
         ks = tuple(0.5 * s for s in c.design_shifts)
         arl = self._chart_config.detector_arl_frames
         self._pooled_ref = MetricReference(
-            mean=0.0, std=1.0, lr_std=1.0, tau=1.0, block=1, n=10**9, allowances=ks,
+            mean=0.0,
+            std=1.0,
+            lr_std=1.0,
+            tau=1.0,
+            block=1,
+            n=10**9,
+            allowances=ks,
             thresholds=tuple(cusum_threshold(arl, k) for k in ks),
         )
         self._pooled: dict[str, MetricMonitor] = {}
@@ -152,13 +158,19 @@ class FleetDriftMonitor:
         cps = sorted((info[c][0], info[c][2]) for c in cams if c in info and info[c][2])
         frac = len(cams) / max(active, 1)
         return DriftEvent(
-            metric=metric, detector=VOTE, status=status,  # type: ignore[arg-type]
-            frame_id=f"fleet@{at:.3f}", at=at, change_point=cps[0][1] if cps else None,
+            metric=metric,
+            detector=VOTE,
+            status=status,  # type: ignore[arg-type]
+            frame_id=f"fleet@{at:.3f}",
+            at=at,
+            change_point=cps[0][1] if cps else None,
             before={"cameras_active": float(active)},
             after={"cameras_drifting": float(len(cams)), "fraction": frac},
-            example_frame_ids=[], severity="critical" if status == "firing" else "info",
+            example_frame_ids=[],
+            severity="critical" if status == "firing" else "info",
             direction=direction,  # type: ignore[arg-type]
-            camera_ids=tuple(sorted(cams)), fired_frame_id=fired or f"fleet@{at:.3f}",
+            camera_ids=tuple(sorted(cams)),
+            fired_frame_id=fired or f"fleet@{at:.3f}",
         )
 
     def state(self) -> dict[str, Any]:
@@ -194,6 +206,7 @@ class FleetDriftMonitor:
             m: [str(v[0]), float(v[1]), str(v[2]), str(v[3])] for m, v in state["vote"].items()
         }
         self._pooled = {
-            k: MetricMonitor.from_state(k, s, self._chart_config) for k, s in state["pooled"].items()
+            k: MetricMonitor.from_state(k, s, self._chart_config)
+            for k, s in state["pooled"].items()
         }
         return self

@@ -167,12 +167,20 @@ class MetricMonitor:
         self._fired = frame_id
         shift = (after.get("mean", ref.mean) - ref.mean) / ref.std
         return DriftEvent(
-            metric=self.name, detector=DETECTOR, status="firing", frame_id=frame_id, at=at,
-            change_point=cp, before=self._before(), after=after, example_frame_ids=examples,
+            metric=self.name,
+            detector=DETECTOR,
+            status="firing",
+            frame_id=frame_id,
+            at=at,
+            change_point=cp,
+            before=self._before(),
+            after=after,
+            example_frame_ids=examples,
             severity=severity_for(
                 shift, self.config.severity_warning_sigma, self.config.severity_critical_sigma
             ),
-            direction="up" if self._dir > 0 else "down", fired_frame_id=frame_id,
+            direction="up" if self._dir > 0 else "down",
+            fired_frame_id=frame_id,
         )
 
     def _resolve(self, frame_id: str, at: float) -> DriftEvent:
@@ -183,9 +191,17 @@ class MetricMonitor:
         for chart in self._charts:
             chart._reset()
         return DriftEvent(
-            metric=self.name, detector=DETECTOR, status="resolved", frame_id=frame_id, at=at,
-            change_point=cp, before=self._before(), after=after, example_frame_ids=examples,
-            severity="info", direction="up" if self._dir > 0 else "down",
+            metric=self.name,
+            detector=DETECTOR,
+            status="resolved",
+            frame_id=frame_id,
+            at=at,
+            change_point=cp,
+            before=self._before(),
+            after=after,
+            example_frame_ids=examples,
+            severity="info",
+            direction="up" if self._dir > 0 else "down",
             fired_frame_id=self._fired,
         )
 
@@ -205,7 +221,12 @@ class MetricMonitor:
             "block": [self._bn, self._bsum, self._bsq, self._bfirst],
             "phase": self._phase,
             "resolve": [
-                self._dir, self._k_res, self._h_res, self._s_res, self._cool_until, self._fired
+                self._dir,
+                self._k_res,
+                self._h_res,
+                self._s_res,
+                self._cool_until,
+                self._fired,
             ],
             "z": [self._zsum, self._zn],
             "charts": [c.state() for c in self._charts],
@@ -221,7 +242,12 @@ class MetricMonitor:
         )
         self._frames = int(state["frames"])
         bn, bsum, bsq, bfirst = state["block"]
-        self._bn, self._bsum, self._bsq, self._bfirst = int(bn), float(bsum), float(bsq), str(bfirst)
+        self._bn, self._bsum, self._bsq, self._bfirst = (
+            int(bn),
+            float(bsum),
+            float(bsq),
+            str(bfirst),
+        )
         if state["phase"] not in (_WATCH, _FIRING, _COOLDOWN):
             raise ValueError(f"unknown drift phase {state['phase']!r}")
         self._phase = state["phase"]

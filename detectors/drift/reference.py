@@ -21,7 +21,8 @@ class MetricReference(BaseModel):
     footage. A 0/1 ``indicator`` (class frequency) is standardised on the arcsine scale,
     ``2 * sqrt(block) * (asin(sqrt(rate')) - asin(sqrt(rate_ref'))) * std / lr_std``
     with Anscombe's ``rate' = (count + 3/8) / (block + 3/4)``, whose
-    tails stay close to Gaussian for rare classes. ``allowances``/``thresholds`` are the CUSUM ``k``/``h`` of each chart.
+    tails stay close to Gaussian for rare classes. ``allowances``/``thresholds`` are the
+    CUSUM ``k``/``h`` of each chart.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -101,7 +102,9 @@ def charts(
     return tuple(ks), tuple(hs)
 
 
-def estimate_reference(values: Sequence[float] | np.ndarray, config: DriftConfig) -> MetricReference:
+def estimate_reference(
+    values: Sequence[float] | np.ndarray, config: DriftConfig
+) -> MetricReference:
     """Learn one statistic's reference from a clean period (NaNs dropped)."""
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
@@ -123,6 +126,13 @@ def estimate_reference(values: Sequence[float] | np.ndarray, config: DriftConfig
     block = block_size(tau, mean, indicator, config)
     ks, hs = charts(std, lr_std, block, len(x), config)
     return MetricReference(
-        mean=mean, std=std, lr_std=lr_std, tau=tau, block=block, n=len(x),
-        indicator=indicator, allowances=ks, thresholds=hs,
+        mean=mean,
+        std=std,
+        lr_std=lr_std,
+        tau=tau,
+        block=block,
+        n=len(x),
+        indicator=indicator,
+        allowances=ks,
+        thresholds=hs,
     )

@@ -24,7 +24,7 @@ def stream(name: str, n: int, seed: int) -> list[bytes]:
         m = np.float32([[1, 0, rng.uniform(-1, 1)], [0, 1, rng.uniform(-1, 1)]])
         f = cv2.warpAffine(base, m, (640, 480), borderMode=cv2.BORDER_REFLECT).astype(np.float32)
         x = 40 + 25 * i
-        f[300:380, x % 560:x % 560 + 60] = (40, 120, 200)  # a passer-by
+        f[300:380, x % 560 : x % 560 + 60] = (40, 120, 200)  # a passer-by
         f = f * rng.uniform(0.97, 1.03) + rng.normal(0, 1.5, f.shape)
         out.append(jpeg(np.clip(f, 0, 255).astype(np.uint8), 90))
     return out
@@ -35,8 +35,7 @@ def warmed(frames: list[bytes], dt: float = 0.1) -> tuple[CameraInspector, float
     t = 0.0
     for i, data in enumerate(frames):
         t += dt
-        res = insp.inspect(decode_for_checks(data, max_pixels=MAX), frame_id=str(i),
-                           captured_at=t)
+        res = insp.inspect(decode_for_checks(data, max_pixels=MAX), frame_id=str(i), captured_at=t)
         if i > 0:
             assert res.issues == [], f"clean frame {i} flagged: {res.issues}"
     return insp, t
@@ -58,8 +57,7 @@ IMAGE_FAULTS = {
     "blurry": lambda f, r: cv2.GaussianBlur(f, (0, 0), 3.0),
     "noisy": lambda f, r: _u8(f + r.normal(0, 16, f.shape)),
     "low_information": lambda f, r: _u8(120 + r.normal(0, 2, f.shape)),
-    "grayscale": lambda f, r: cv2.cvtColor(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY),
-                                           cv2.COLOR_GRAY2BGR),
+    "grayscale": lambda f, r: cv2.cvtColor(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR),
     "exposure_clipped": lambda f, r: _u8((f - f.mean()) * 3.0 + f.mean()),
     "odd_size": lambda f, r: cv2.resize(f, (80, 60)),
     "odd_aspect_ratio": lambda f, r: f[200:360],

@@ -75,10 +75,16 @@ def test_a_held_frame_completes_without_its_prediction_after_the_window():
 
 def test_detection_label_checks_run_on_annotated_frames():
     gate = _gate()
-    gate.prediction(_prediction(0, detections=[
-        {"label": "cup", "score": 0.95, "box": [100, 100, 300, 300]},
-        {"label": "spoon", "score": 0.9, "box": [400, 50, 600, 200]},
-    ]), now=T)
+    gate.prediction(
+        _prediction(
+            0,
+            detections=[
+                {"label": "cup", "score": 0.95, "box": [100, 100, 300, 300]},
+                {"label": "spoon", "score": 0.9, "box": [400, 50, 600, 200]},
+            ],
+        ),
+        now=T,
+    )
     [completed] = _feed(gate, 0, T, annotations=[{"label": "plate", "box": [102, 98, 298, 305]}])
     checks = {i.check for i in completed.report.issues}
     assert {"class_swap", "missed_object"} <= checks
@@ -100,8 +106,9 @@ def test_state_round_trip_gives_identical_reports():
     gate.prediction(_prediction(5, classes={"cup": 0.7, "plate": 0.3}), now=T)
     for index in range(5):
         _feed(gate, index, T + index)
-    restored = CameraGate.from_state("cam-g", json.loads(json.dumps(gate.state())),
-                                     Policy().for_camera("cam-g"), GateConfig())
+    restored = CameraGate.from_state(
+        "cam-g", json.loads(json.dumps(gate.state())), Policy().for_camera("cam-g"), GateConfig()
+    )
     for g in (gate, restored):
         [done] = _feed(g, 5, T + 5)
         g.result = done.report.model_dump(exclude={"processed_at"})

@@ -191,7 +191,9 @@ def _fleet_run(shift_cams: int, n_cams: int, shift: float, seed: int, frames: in
     rng = np.random.default_rng(seed)
     cfg = DriftConfig()
     cams = {
-        f"cam{c}": CameraDriftMonitor(cfg, calibrate({"b": rng.normal(size=5000)}, cfg, replay=False))
+        f"cam{c}": CameraDriftMonitor(
+            cfg, calibrate({"b": rng.normal(size=5000)}, cfg, replay=False)
+        )
         for c in range(n_cams)
     }
     fleet = FleetDriftMonitor(FleetDriftConfig(period_s=50.0, min_cameras=3, min_fraction=0.3))
@@ -288,9 +290,7 @@ def test_real_frames_gradual_darkening_gives_exactly_one_alert() -> None:
         events += mon.update(
             {"brightness": brightness(n_ref + j, gain)}, frame_id=f"f{j}", at=j * 0.1
         )
-    assert [(e.status, e.metric, e.direction) for e in events] == [
-        ("firing", "brightness", "down")
-    ]
+    assert [(e.status, e.metric, e.direction) for e in events] == [("firing", "brightness", "down")]
     fired = int(events[0].frame_id[1:])
     assert pre < fired < pre + ramp
     assert events[0].after["mean"] < events[0].before["mean"]

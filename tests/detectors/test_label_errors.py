@@ -80,21 +80,40 @@ def _det(label, score, box):
 
 CASES = [
     ([_ann("car", (0, 0, 100, 100))], [_det("car", 0.9, (2, 2, 98, 100))], []),
-    ([_ann("car", (0, 0, 100, 100))], [_det("person", 0.8, (300, 300, 340, 400))],
-     [Check.MISSED_OBJECT]),
+    (
+        [_ann("car", (0, 0, 100, 100))],
+        [_det("person", 0.8, (300, 300, 340, 400))],
+        [Check.MISSED_OBJECT],
+    ),
     ([_ann("car", (0, 0, 100, 100))], [_det("truck", 0.85, (0, 0, 100, 95))], [Check.CLASS_SWAP]),
-    ([_ann("car", (0, 0, 100, 100))], [_det("car", 0.9, (50, 0, 150, 100))],
-     [Check.LABEL_DISAGREEMENT]),
-    ([_ann("car", (0, 0, 100, 100))], [_det("truck", 0.3, (0, 0, 100, 100)),
-                                       _det("dog", 0.2, (500, 500, 600, 600))], []),
+    (
+        [_ann("car", (0, 0, 100, 100))],
+        [_det("car", 0.9, (50, 0, 150, 100))],
+        [Check.LABEL_DISAGREEMENT],
+    ),
+    (
+        [_ann("car", (0, 0, 100, 100))],
+        [_det("truck", 0.3, (0, 0, 100, 100)), _det("dog", 0.2, (500, 500, 600, 600))],
+        [],
+    ),
     ([], [_det("car", 0.7, (0, 0, 10, 10))], [Check.MISSED_OBJECT]),
     ([_ann("cat", None)], [_det("cat", 0.9, (0, 0, 10, 10))], [Check.MISSED_OBJECT]),
 ]
 
 
-@pytest.mark.parametrize(("anns", "dets", "expected"), CASES,
-                         ids=["agree", "missed", "swap", "badly-located", "weak-predictions",
-                              "no-labels", "whole-image-label-only"])
+@pytest.mark.parametrize(
+    ("anns", "dets", "expected"),
+    CASES,
+    ids=[
+        "agree",
+        "missed",
+        "swap",
+        "badly-located",
+        "weak-predictions",
+        "no-labels",
+        "whole-image-label-only",
+    ],
+)
 def test_detection_label_issues(anns, dets, expected):
     issues = detection_label_issues(anns, dets)
     assert [i.check for i in issues] == expected
@@ -103,8 +122,9 @@ def test_detection_label_issues(anns, dets, expected):
 
 
 def test_badly_located_detail_and_score():
-    [issue] = detection_label_issues([_ann("car", (0, 0, 100, 100))],
-                                     [_det("car", 0.9, (50, 0, 150, 100))])
+    [issue] = detection_label_issues(
+        [_ann("car", (0, 0, 100, 100))], [_det("car", 0.9, (50, 0, 150, 100))]
+    )
     assert "badly located" in issue.detail and issue.score == pytest.approx(1 - 1 / 3)
 
 

@@ -17,7 +17,9 @@ from schemas.frames import Annotation
 
 def test_camera_override_merges_over_defaults(tmp_path) -> None:
     path = tmp_path / "policy.yaml"
-    path.write_text("defaults:\n  noisy: {rise: 2.5}\ncameras:\n  cam-7:\n    dark: {floor: 0.01}\n")
+    path.write_text(
+        "defaults:\n  noisy: {rise: 2.5}\ncameras:\n  cam-7:\n    dark: {floor: 0.01}\n"
+    )
     p = Policy.from_yaml(path)
     assert p.for_camera("cam-7").dark.floor == 0.01
     assert p.for_camera("cam-7").dark.drop == p.defaults.dark.drop
@@ -30,18 +32,23 @@ def test_typo_in_override_fails_at_load() -> None:
         Policy.model_validate({"cameras": {"cam-7": {"dark": {"flor": 0.1}}}})
 
 
-@pytest.mark.parametrize(("ratio", "score"), [(0.0, 0.0), (1.0, 0.5), (4.0, 0.875)],
-                         ids=["fine", "at-limit", "far-past"])
+@pytest.mark.parametrize(
+    ("ratio", "score"), [(0.0, 0.0), (1.0, 0.5), (4.0, 0.875)], ids=["fine", "at-limit", "far-past"]
+)
 def test_ratio_score(ratio: float, score: float) -> None:
     assert ratio_score(ratio) == pytest.approx(score)
 
 
-@pytest.mark.parametrize(("boxes", "expected"), [
-    ([(100, 100, 200, 200)], set()),
-    ([(0, 100, 50, 200)], {"annotation_near_border"}),
-    ([(100, 100, 102, 140)], {"tiny_box"}),
-    ([(100, 100, 200, 200), (101, 100, 200, 201)], {"duplicate_box"}),
-], ids=["clean", "border", "tiny", "duplicate"])
+@pytest.mark.parametrize(
+    ("boxes", "expected"),
+    [
+        ([(100, 100, 200, 200)], set()),
+        ([(0, 100, 50, 200)], {"annotation_near_border"}),
+        ([(100, 100, 102, 140)], {"tiny_box"}),
+        ([(100, 100, 200, 200), (101, 100, 200, 201)], {"duplicate_box"}),
+    ],
+    ids=["clean", "border", "tiny", "duplicate"],
+)
 def test_annotation_checks(boxes, expected) -> None:
     anns = [Annotation(label="person", box=b) for b in boxes]
     issues = check_annotations(anns, 640, 480, Policy().defaults)
@@ -80,7 +87,10 @@ def test_hash_history_is_bounded_and_round_trips() -> None:
     assert smaller.frame_id(1) == "cam:19" and smaller.has_digest((15).to_bytes(8, "big")) is None
 
 
-@pytest.mark.parametrize(("size", "reduce"), [((640, 480), 2), ((1920, 1080), 4),
-                                              ((320, 240), 1)], ids=["vga", "fullhd", "qvga"])
+@pytest.mark.parametrize(
+    ("size", "reduce"),
+    [((640, 480), 2), ((1920, 1080), 4), ((320, 240), 1)],
+    ids=["vga", "fullhd", "qvga"],
+)
 def test_decode_reduction_keeps_analysis_size(size, reduce) -> None:
     assert decode_reduce_for(*size) == reduce

@@ -7,13 +7,19 @@ import json
 import pytest
 
 from detectors.prediction_checks import (
-    ClassFrequency, PredictionThresholds, check_prediction, high_entropy, low_confidence)
+    ClassFrequency,
+    PredictionThresholds,
+    check_prediction,
+    high_entropy,
+    low_confidence,
+)
 from schemas import Check, Detection, Prediction
 
 
 def _pred(classes=None, detections=None) -> Prediction:
-    return Prediction(frame_id="f", camera_id="c", model="m", classes=classes,
-                      detections=detections)
+    return Prediction(
+        frame_id="f", camera_id="c", model="m", classes=classes, detections=detections
+    )
 
 
 def _det(label: str, score: float) -> Detection:
@@ -22,10 +28,15 @@ def _det(label: str, score: float) -> Detection:
 
 @pytest.mark.parametrize(
     ("pred", "fires"),
-    [(_pred({"a": 0.9, "b": 0.1}), False), (_pred({"a": 0.4, "b": 0.35, "c": 0.25}), True),
-     (_pred(detections=[_det("a", 0.3), _det("b", 0.4)]), True),
-     (_pred(detections=[_det("a", 0.9)]), False), (_pred(detections=[]), False)],
-    ids=["confident", "unsure", "weak-boxes", "strong-box", "no-boxes"])
+    [
+        (_pred({"a": 0.9, "b": 0.1}), False),
+        (_pred({"a": 0.4, "b": 0.35, "c": 0.25}), True),
+        (_pred(detections=[_det("a", 0.3), _det("b", 0.4)]), True),
+        (_pred(detections=[_det("a", 0.9)]), False),
+        (_pred(detections=[]), False),
+    ],
+    ids=["confident", "unsure", "weak-boxes", "strong-box", "no-boxes"],
+)
 def test_low_confidence(pred, fires):
     issue = low_confidence(pred, min_confidence=0.5)
     assert (issue is not None) == fires

@@ -33,7 +33,9 @@ def test_unmatched_entries_expire_and_are_reported():
     assert join.expire(now=4.9) == []
     first = join.expire(now=7.0)
     assert [(e.frame_id, e.side, e.item, e.reason) for e in first] == [
-        ("a", "frame", "fa", "window"), ("b", "prediction", "pb", "window")]
+        ("a", "frame", "fa", "window"),
+        ("b", "prediction", "pb", "window"),
+    ]
     assert "c" in join and join.waiting("frame") == 1
     # a partner that arrives after expiry waits on its own (and expires in turn)
     assert join.add_prediction("a", "pa", now=7.5) is None

@@ -13,8 +13,12 @@ from schemas import Check, Frame, Prediction, RelabelRequest
 
 
 def _frame(frame_id: str = "f1", camera_id: str = "cam") -> Frame:
-    return Frame(frame_id=frame_id, camera_id=camera_id, captured_at=1_700_000_000,
-                 image={"encoding": "jpeg", "uri": "file:///frames/f1.jpg"})
+    return Frame(
+        frame_id=frame_id,
+        camera_id=camera_id,
+        captured_at=1_700_000_000,
+        image={"encoding": "jpeg", "uri": "file:///frames/f1.jpg"},
+    )
 
 
 def test_request_id_is_deterministic_and_unambiguous():
@@ -33,14 +37,19 @@ def test_priority_combines_reasons():
 
 def test_build_request_carries_image_prediction_and_reasons():
     pred = Prediction(frame_id="f1", camera_id="cam", model="m", classes={"cat": 0.4})
-    reasons = [make_issue(Check.LOW_CONFIDENCE, 0.6, 0.5, "x"),
-               make_issue(Check.LABEL_DISAGREEMENT, 0.9, 0.5, "y"),
-               make_issue(Check.DARK, 0.9, 0.5, "z")]
+    reasons = [
+        make_issue(Check.LOW_CONFIDENCE, 0.6, 0.5, "x"),
+        make_issue(Check.LABEL_DISAGREEMENT, 0.9, 0.5, "y"),
+        make_issue(Check.DARK, 0.9, 0.5, "z"),
+    ]
     req = build_request(_frame(), reasons, prediction=pred)
     assert isinstance(req, RelabelRequest)
     assert req.request_id == request_id("cam", "f1") and req.image.uri.endswith("f1.jpg")
-    assert [r.check for r in req.reasons] == [Check.LABEL_DISAGREEMENT, Check.LOW_CONFIDENCE,
-                                              Check.DARK]
+    assert [r.check for r in req.reasons] == [
+        Check.LABEL_DISAGREEMENT,
+        Check.LOW_CONFIDENCE,
+        Check.DARK,
+    ]
     assert req.prediction == pred and 0.9 < req.priority <= 1
     dark_only = build_request(_frame(), [reasons[2]])
     assert dark_only is not None and dark_only.priority < 0.2
@@ -53,7 +62,9 @@ def test_budget_is_a_hard_cap_and_keeps_the_top_priorities():
     budget = RelabelBudget(per_hour=30)
     prios = rng.random(4 * 3600 // 2)
     times = np.arange(prios.size) * 2.0  # a flagged frame every 2 s for 4 hours
-    admitted = np.array([budget.offer(float(p), now=float(t)) for p, t in zip(prios, times)])
+    admitted = np.array(
+        [budget.offer(float(p), now=float(t)) for p, t in zip(prios, times, strict=True)]
+    )
     for hour in range(4):
         in_hour = admitted[(times >= 3600 * hour) & (times < 3600 * (hour + 1))]
         assert in_hour.sum() <= 30 + budget.burst
@@ -90,8 +101,11 @@ def test_budget_state_round_trip_gives_identical_decisions():
         assert back.offer(p, now=float(t)) == budget.offer(p, now=float(t))
 
 
-@pytest.mark.parametrize("kwargs", [{"per_hour": 0}, {"window_s": -1}, {"burst": 0.5}],
-                         ids=["per-hour", "window", "burst"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"per_hour": 0}, {"window_s": -1}, {"burst": 0.5}],
+    ids=["per-hour", "window", "burst"],
+)
 def test_budget_rejects_bad_parameters(kwargs):
     with pytest.raises(ValueError):
         RelabelBudget(**kwargs)

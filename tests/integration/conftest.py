@@ -16,7 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -47,12 +47,13 @@ class Gate:
     settings: Settings
     log: Path
     process: subprocess.Popen | None = None
-    seen: dict[str, list[dict]] = field(default_factory=dict)
 
     def start(self, timeout: float = 60.0) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streams.cli", "worker", "-l", "info"],
-            env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
+            env=self.env,
+            stdout=open(self.log, "ab"),  # noqa: SIM115 - the worker process owns it
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -82,8 +83,9 @@ class Gate:
 
 
 async def _publish(settings: Settings, topic: str, messages: list[tuple[bytes | None, bytes]]):
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers,
-                                max_request_size=settings.max_message_bytes)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers, max_request_size=settings.max_message_bytes
+    )
     await producer.start()
     try:
         for key, value in messages:
@@ -95,8 +97,11 @@ async def _publish(settings: Settings, topic: str, messages: list[tuple[bytes | 
 
 async def _collect(settings: Settings, topic: str, count: int, timeout: float) -> list[dict]:
     consumer = AIOKafkaConsumer(
-        settings.topic(topic), bootstrap_servers=settings.bootstrap_servers,
-        auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
+        settings.topic(topic),
+        bootstrap_servers=settings.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
         max_partition_fetch_bytes=settings.max_message_bytes,
     )
     await consumer.start()
@@ -130,12 +135,20 @@ def gate_factory(bootstrap: str, tmp_path: Path) -> Iterator:
             "FRAMEGATE_PARTITIONS": "2",
             "FRAMEGATE_WEB_PORT": str(free_port()),
             "FRAMEGATE_DATA_DIR": str(tmp_path / f"data-{len(gates)}"),
-            **({} if os.environ.get("FRAMEGATE_TEST_BOOTSTRAP_SERVERS")
-               else {"FRAMEGATE_BROKER_FLAVOR": "tansu"}),
+            **(
+                {}
+                if os.environ.get("FRAMEGATE_TEST_BOOTSTRAP_SERVERS")
+                else {"FRAMEGATE_BROKER_FLAVOR": "tansu"}
+            ),
             **{f"FRAMEGATE_{k.upper()}": str(v) for k, v in overrides.items()},
         }
-        settings = Settings(**{k[len("FRAMEGATE_"):].lower(): v for k, v in env.items()
-                               if k.startswith("FRAMEGATE_") and not k.startswith("FRAMEGATE_TEST")})
+        settings = Settings(
+            **{
+                k[len("FRAMEGATE_") :].lower(): v
+                for k, v in env.items()
+                if k.startswith("FRAMEGATE_") and not k.startswith("FRAMEGATE_TEST")
+            }
+        )
         gate = Gate(env=env, settings=settings, log=tmp_path / f"worker-{len(gates)}.log")
         gates.append(gate)
         return gate

@@ -28,8 +28,11 @@ def test_every_command_explains_itself(command):
 
 
 def _env(bootstrap: str, prefix: str) -> dict[str, str]:
-    return {**os.environ, "FRAMEGATE_BOOTSTRAP_SERVERS": bootstrap,
-            "FRAMEGATE_TOPIC_PREFIX": prefix}
+    return {
+        **os.environ,
+        "FRAMEGATE_BOOTSTRAP_SERVERS": bootstrap,
+        "FRAMEGATE_TOPIC_PREFIX": prefix,
+    }
 
 
 def test_topics_are_created_with_the_configured_partitions(bootstrap):
@@ -47,19 +50,31 @@ def test_replay_publishes_a_folder_and_tail_prints_it(bootstrap, tmp_path):
     asyncio.run(ensure_topics(Settings(bootstrap_servers=bootstrap, topic_prefix="cli-r.")))
     replay = subprocess.run(
         [sys.executable, "-m", "streams.cli", "replay", str(tmp_path), "--camera", "door"],
-        env=env, capture_output=True, text=True, timeout=60)
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert replay.returncode == 0, replay.stderr
     assert "3/3" in replay.stderr  # the progress bar reached the end
     tail = subprocess.run(
         [sys.executable, "-m", "streams.cli", "tail", "frames", "--json"],
-        env=env, capture_output=True, text=True, timeout=60)
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert tail.returncode == 0, tail.stderr
     frames = [json.loads(line) for line in tail.stdout.splitlines()]
     assert [f["frame_id"] for f in frames] == ["door:000000", "door:000001", "door:000002"]
     assert all(f["camera_id"] == "door" for f in frames)
     readable = subprocess.run(
         [sys.executable, "-m", "streams.cli", "tail", "frames", "--camera", "nobody"],
-        env=env, capture_output=True, text=True, timeout=60)
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert readable.returncode == 0 and readable.stdout == ""
 
 

@@ -33,9 +33,16 @@ from tests.integration.conftest import _publish
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TOKEN = "s3cret-operator-token"
 FRAMES_PER_CAMERA = 30
 
@@ -55,8 +62,7 @@ def _fleet() -> list[tuple[bytes, bytes]]:
         if index == 20:
             cat = cv2.GaussianBlur(cat, (0, 0), 8)
         for camera, pixels in (("cam-1", astronaut), ("cam-2", coffee), ("cam-3", cat)):
-            messages.append((camera.encode(),
-                             frame_bytes(camera, index, data=jpeg(pixels), **at)))
+            messages.append((camera.encode(), frame_bytes(camera, index, data=jpeg(pixels), **at)))
     return messages
 
 
@@ -82,16 +88,20 @@ def _wait_for(predicate, timeout: float, what: str, log: Path):
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 async def _browse(base: str, settings, alert: Alert, screenshot: Path) -> dict:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                   args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
         try:
             page = await browser.new_page(viewport={"width": 1360, "height": 1000})
             errors: list[str] = []
@@ -106,7 +116,9 @@ async def _browse(base: str, settings, alert: Alert, screenshot: Path) -> dict:
             await dark.locator("img").wait_for(timeout=30_000)
             await page.wait_for_function(
                 "document.querySelector('.thumb[data-frame=\"cam-1:000012\"] img')"
-                ".naturalWidth === 160", timeout=10_000)
+                ".naturalWidth === 160",
+                timeout=10_000,
+            )
             reasons = await dark.locator(".badge").all_inner_texts()
             assert any(reason.startswith("dark") for reason in reasons), reasons
             await page.wait_for_selector('#issues .bar[data-check="dark"]')
@@ -114,21 +126,27 @@ async def _browse(base: str, settings, alert: Alert, screenshot: Path) -> dict:
 
             # The alert arrives while the page is open: no navigation may happen.
             await page.evaluate("window.__sameDocument = true")
-            await _publish(settings, "alerts",
-                           [(b"cam-2", alert.model_dump_json().encode())])
-            await page.wait_for_selector(f'#alerts li[data-alert="{alert.alert_id}"]',
-                                         timeout=20_000)
+            await _publish(settings, "alerts", [(b"cam-2", alert.model_dump_json().encode())])
+            await page.wait_for_selector(
+                f'#alerts li[data-alert="{alert.alert_id}"]', timeout=20_000
+            )
             assert await page.evaluate("window.__sameDocument === true")
             await page.wait_for_selector(
                 f'.chart[data-camera="cam-2"] line.marker[data-alert="{alert.alert_id}"]',
-                state="attached", timeout=20_000)
+                state="attached",
+                timeout=20_000,
+            )
             await page.wait_for_function(
-                "Number(document.getElementById('ov-alerts').textContent) >= 1", timeout=10_000)
+                "Number(document.getElementById('ov-alerts').textContent) >= 1", timeout=10_000
+            )
             await page.wait_for_timeout(500)  # let the flash animation settle for the picture
             await page.screenshot(path=str(screenshot))
-            return {"errors": errors,
-                    "alert_text": await page.locator(
-                        f'#alerts li[data-alert="{alert.alert_id}"]').inner_text()}
+            return {
+                "errors": errors,
+                "alert_text": await page.locator(
+                    f'#alerts li[data-alert="{alert.alert_id}"]'
+                ).inner_text(),
+            }
         finally:
             await browser.close()
 
@@ -163,11 +181,19 @@ def test_dashboard_shows_flagged_frames_and_live_alerts(gate_factory, tmp_path):
     assert overview["fleet"]["cameras"] == 3
     assert overview["fleet"]["issue_share"]["dark"] > 0
 
-    alert = Alert(alert_id="drift-cam-2-brightness-1", kind="drift", camera_id="cam-2",
-                  metric="brightness", detector="page_hinkley",
-                  at=T0 + timedelta(seconds=19), frame_id="cam-2:000019",
-                  before={"mean": 0.45}, after={"mean": 0.25}, severity="warning",
-                  detail="brightness fell from 0.45 to 0.25")
+    alert = Alert(
+        alert_id="drift-cam-2-brightness-1",
+        kind="drift",
+        camera_id="cam-2",
+        metric="brightness",
+        detector="page_hinkley",
+        at=T0 + timedelta(seconds=19),
+        frame_id="cam-2:000019",
+        before={"mean": 0.45},
+        after={"mean": 0.25},
+        severity="warning",
+        detail="brightness fell from 0.45 to 0.25",
+    )
     screenshot = tmp_path / "dashboard.png"
     seen = asyncio.run(_browse(base, gate.settings, alert, screenshot))
     assert seen["errors"] == []
@@ -182,10 +208,18 @@ def test_dashboard_shows_flagged_frames_and_live_alerts(gate_factory, tmp_path):
     assert status == 200
     samples = _samples(text)
     for camera in ("cam-1", "cam-2", "cam-3"):
-        assert samples[("framegate_frames_processed_total", (("camera", camera),))] \
+        assert (
+            samples[("framegate_frames_processed_total", (("camera", camera),))]
             == FRAMES_PER_CAMERA
-    assert sum(value for (name, labels), value in samples.items()
-               if name == "framegate_issues_total" and ("check", "dark") in labels) >= 1
+        )
+    assert (
+        sum(
+            value
+            for (name, labels), value in samples.items()
+            if name == "framegate_issues_total" and ("check", "dark") in labels
+        )
+        >= 1
+    )
     assert samples[("framegate_relabel_requests_total", ())] == overview["fleet"]["relabel_total"]
     assert samples[("framegate_processing_latency_seconds_count", ())] == len(messages)
     assert samples[("framegate_batch_size_sum", ())] == len(messages)
@@ -193,11 +227,18 @@ def test_dashboard_shows_flagged_frames_and_live_alerts(gate_factory, tmp_path):
     assert not any(name == "framegate_consumer_lag" for name, _ in samples)
 
     summary = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "status"], env=gate.env, capture_output=True,
-        text=True, timeout=90, check=True).stdout
+        [sys.executable, "-m", "streams.cli", "status"],
+        env=gate.env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=True,
+    ).stdout
     assert "fleet: 3 cameras" in summary
     assert "open alerts:" in summary and "drift cam-2 brightness (page_hinkley)" in summary
     assert any(line.startswith("cam-1") for line in summary.splitlines())
     # The dark frame also trips other checks at the same share; the fleet line lists them all.
-    assert any(line.strip().startswith("issues by check:") and "dark" in line
-               for line in summary.splitlines())
+    assert any(
+        line.strip().startswith("issues by check:") and "dark" in line
+        for line in summary.splitlines()
+    )

@@ -52,8 +52,9 @@ def _expected_events(images: list[bytes]) -> list[tuple[str, str, str]]:
     events = []
     for index, data in enumerate(images):
         frame = Frame.model_validate(frame_doc("cam-d", index, data=data))
-        for done in gate.frame(frame, decode_for_checks(data, max_pixels=10**8), embedding=None,
-                               source="", now=0.0):
+        for done in gate.frame(
+            frame, decode_for_checks(data, max_pixels=10**8), embedding=None, source="", now=0.0
+        ):
             events += [(e.metric, e.status, e.frame_id) for e in done.drift]
     return events
 
@@ -67,21 +68,26 @@ def test_gradual_darkening_gives_one_alert_with_state_carried_across_a_restart(g
     first = gate_factory(**settings)
     first.start()
     half = CLEAN - 100  # warm-up done, the change not begun
-    first.publish("frames", [(b"cam-d", frame_bytes("cam-d", i, data=images[i]))
-                             for i in range(half)])
+    first.publish(
+        "frames", [(b"cam-d", frame_bytes("cam-d", i, data=images[i])) for i in range(half)]
+    )
     assert len(first.collect("quality", count=half)) == half
     first.stop()
 
-    second = gate_factory(prefix=first.settings.topic_prefix,
-                          consumer_group=first.settings.consumer_group, **settings)
+    second = gate_factory(
+        prefix=first.settings.topic_prefix, consumer_group=first.settings.consumer_group, **settings
+    )
     second.start()
-    second.publish("frames", [(b"cam-d", frame_bytes("cam-d", i, data=images[i]))
-                              for i in range(half, len(images))])
+    second.publish(
+        "frames",
+        [(b"cam-d", frame_bytes("cam-d", i, data=images[i])) for i in range(half, len(images))],
+    )
     assert len(second.collect("quality", count=len(images))) == len(images)
     alerts = second.collect("alerts", count=1)
     drift = [a for a in alerts if a["kind"] == "drift"]
     assert [(a["metric"], a["status"], a["camera_id"]) for a in drift] == [
-        ("brightness", "firing", "cam-d")]
+        ("brightness", "firing", "cam-d")
+    ]
     [alert] = drift
     # The worker that took over decided exactly as one uninterrupted camera would.
     assert alert["frame_id"] == expected[0][2]

@@ -17,25 +17,37 @@ pytestmark = pytest.mark.integration
 def _bomb_png() -> bytes:
     # A 12000 x 12000 black PNG compresses to a few hundred kilobytes: a decompression bomb
     # for a worker limited to 40 megapixels.
-    ok, buffer = cv2.imencode(".png", np.zeros((12000, 12000), np.uint8),
-                              [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    ok, buffer = cv2.imencode(
+        ".png", np.zeros((12000, 12000), np.uint8), [cv2.IMWRITE_PNG_COMPRESSION, 9]
+    )
     assert ok
     return buffer.tobytes()
 
 
 BAD_INPUTS = {
     "invalid_json": b"{this is not json",
-    "invalid_fields": json.dumps({"schema_version": 1, "frame_id": "cam-9:1",
-                                  "camera_id": "cam-9", "captured_at": "yesterday"}).encode(),
-    "unsupported_schema_version": json.dumps({**frame_doc("cam-9", 2), "schema_version": 7}).encode(),
-    "bad_base64": json.dumps(frame_doc("cam-9", 3) | {"image": {"encoding": "jpeg",
-                                                                "data": "@@not base64@@"}}).encode(),
+    "invalid_fields": json.dumps(
+        {
+            "schema_version": 1,
+            "frame_id": "cam-9:1",
+            "camera_id": "cam-9",
+            "captured_at": "yesterday",
+        }
+    ).encode(),
+    "unsupported_schema_version": json.dumps(
+        {**frame_doc("cam-9", 2), "schema_version": 7}
+    ).encode(),
+    "bad_base64": json.dumps(
+        frame_doc("cam-9", 3) | {"image": {"encoding": "jpeg", "data": "@@not base64@@"}}
+    ).encode(),
     "empty_image": frame_bytes("cam-9", 4, data=b""),
     "not_an_image": frame_bytes("cam-9", 5, data=b"GIF? no, just text " * 20),
     "truncated_image": frame_bytes("cam-9", 6, data=jpeg(photo())[:20000]),
     "too_many_pixels": frame_bytes("cam-9", 7, data=_bomb_png()),
-    "uri_not_allowed": json.dumps(frame_doc("cam-9", 8) | {"image": {
-        "encoding": "jpeg", "uri": "https://example.com/frame.jpg"}}).encode(),
+    "uri_not_allowed": json.dumps(
+        frame_doc("cam-9", 8)
+        | {"image": {"encoding": "jpeg", "uri": "https://example.com/frame.jpg"}}
+    ).encode(),
 }
 
 
@@ -47,13 +59,19 @@ def test_frames_become_reports_and_bad_input_becomes_dead_letters(gate_factory, 
     gate.start()
 
     dark_pixels = (photo("astronaut") * 0.05).astype(np.uint8)
-    good = [frame_bytes("cam-1", i, data=jpeg(dark_pixels if i == 6 else
-                                               jittered(photo("astronaut"), i)))
-            for i in range(len(BAD_INPUTS) + 1)]
-    outside = json.dumps(frame_doc("cam-9", 9) | {"image": {
-        "encoding": "jpeg", "uri": f"file://{tmp_path}/elsewhere.jpg"}}).encode()
-    by_uri = json.dumps(frame_doc("cam-2", 0) | {"image": {
-        "encoding": "jpeg", "uri": f"file://{allowed}/good.jpg"}}).encode()
+    good = [
+        frame_bytes(
+            "cam-1", i, data=jpeg(dark_pixels if i == 6 else jittered(photo("astronaut"), i))
+        )
+        for i in range(len(BAD_INPUTS) + 1)
+    ]
+    outside = json.dumps(
+        frame_doc("cam-9", 9)
+        | {"image": {"encoding": "jpeg", "uri": f"file://{tmp_path}/elsewhere.jpg"}}
+    ).encode()
+    by_uri = json.dumps(
+        frame_doc("cam-2", 0) | {"image": {"encoding": "jpeg", "uri": f"file://{allowed}/good.jpg"}}
+    ).encode()
     # Bad inputs are interleaved with good frames: each good frame after a bad one must still
     # come out, so a worker that died on a bad message would fail here.
     messages: list[tuple[bytes, bytes]] = []
@@ -62,8 +80,7 @@ def test_frames_become_reports_and_bad_input_becomes_dead_letters(gate_factory, 
     messages.append((b"cam-2", by_uri))
     gate.publish("frames", messages)
 
-    expected_reports = {json.loads(v)["frame_id"] for k, v in messages
-                        if k != b"cam-9"}
+    expected_reports = {json.loads(v)["frame_id"] for k, v in messages if k != b"cam-9"}
     reports = gate.collect("quality", count=len(expected_reports))
     assert {r["frame_id"] for r in reports} == expected_reports
     dead = gate.collect("deadletter", count=len(BAD_INPUTS) + 1)

@@ -14,16 +14,29 @@ pytestmark = pytest.mark.integration
 
 
 def _prediction(index: int, **kind) -> bytes:
-    return json.dumps({"schema_version": 1, "frame_id": f"cam-p:{index:06d}",
-                       "camera_id": "cam-p", "model": "detector@2", **kind}).encode()
+    return json.dumps(
+        {
+            "schema_version": 1,
+            "frame_id": f"cam-p:{index:06d}",
+            "camera_id": "cam-p",
+            "model": "detector@2",
+            **kind,
+        }
+    ).encode()
 
 
 def test_predictions_join_frames_in_either_order_and_label_errors_are_routed(gate_factory):
     gate = gate_factory(batch_size="8", join_window_s="3")
     gate.start()
-    frames = {i: frame_bytes("cam-p", i, data=jpeg(jittered(photo("coffee"), i)),
-                             annotations=[{"label": "cup", "box": [200, 120, 440, 380]}])
-              for i in range(6)}
+    frames = {
+        i: frame_bytes(
+            "cam-p",
+            i,
+            data=jpeg(jittered(photo("coffee"), i)),
+            annotations=[{"label": "cup", "box": [200, 120, 440, 380]}],
+        )
+        for i in range(6)
+    }
     swap = {"detections": [{"label": "bowl", "score": 0.93, "box": [205, 118, 438, 382]}]}
     agree = {"detections": [{"label": "cup", "score": 0.95, "box": [198, 121, 441, 379]}]}
     # The camera's first prediction arrives before its frame; from then on the camera is
@@ -32,9 +45,14 @@ def test_predictions_join_frames_in_either_order_and_label_errors_are_routed(gat
     time.sleep(2)
     gate.publish("frames", [(b"cam-p", frames[i]) for i in range(4)])
     time.sleep(1)
-    gate.publish("predictions", [(b"cam-p", _prediction(1, **swap)),
-                                 (b"cam-p", _prediction(2, **agree)),
-                                 (b"cam-p", _prediction(77, **agree))])  # its frame never comes
+    gate.publish(
+        "predictions",
+        [
+            (b"cam-p", _prediction(1, **swap)),
+            (b"cam-p", _prediction(2, **agree)),
+            (b"cam-p", _prediction(77, **agree)),
+        ],
+    )  # its frame never comes
     # frame 3's prediction never comes: it is completed without one after the window
 
     reports = {r["frame_id"]: r for r in gate.collect("quality", count=4, timeout=60)}
@@ -48,8 +66,11 @@ def test_predictions_join_frames_in_either_order_and_label_errors_are_routed(gat
     assert "class_swap" in swapped
     assert "class_swap" not in {i["check"] for i in reports["cam-p:000000"]["issues"]}
 
-    metrics = urllib.request.urlopen(
-        f"http://127.0.0.1:{gate.settings.web_port}/metrics", timeout=10).read().decode()
+    metrics = (
+        urllib.request.urlopen(f"http://127.0.0.1:{gate.settings.web_port}/metrics", timeout=10)
+        .read()
+        .decode()
+    )
     assert 'framegate_predictions_unmatched_total{camera="cam-p"} 1.0' in metrics
 
     requests = {r["frame_id"]: r for r in gate.collect("relabel", count=1)}

@@ -20,8 +20,9 @@ def test_camera_state_is_recovered_by_the_next_worker(gate_factory):
 
     # Same topics, same consumer group: the new worker restores the camera's table state from
     # its changelog. Frame 3's exact bytes again can only be recognised from that history.
-    second = gate_factory(prefix=first.settings.topic_prefix,
-                          consumer_group=first.settings.consumer_group)
+    second = gate_factory(
+        prefix=first.settings.topic_prefix, consumer_group=first.settings.consumer_group
+    )
     second.start()
     second.publish("frames", [(b"cam-r", frame_bytes("cam-r", 12, data=scene[3]))])
     after = second.collect("quality", count=13)

@@ -18,8 +18,13 @@ from tests.factories import frame_doc
 
 @pytest.mark.parametrize(
     "captured_at",
-    ["2026-11-28T15:00:00Z", "2026-11-28T15:00:00+00:00", "2026-11-28T15:00:00", 1795878000,
-     1795878000.0],
+    [
+        "2026-11-28T15:00:00Z",
+        "2026-11-28T15:00:00+00:00",
+        "2026-11-28T15:00:00",
+        1795878000,
+        1795878000.0,
+    ],
     ids=["iso-z", "iso-offset", "iso-naive-is-utc", "epoch-int", "epoch-float"],
 )
 def test_captured_at_accepts_iso_and_epoch(captured_at):
@@ -28,8 +33,9 @@ def test_captured_at_accepts_iso_and_epoch(captured_at):
 
 
 def test_annotation_without_box_labels_the_whole_image():
-    frame = Frame.model_validate(frame_doc(annotations=[{"label": "cat"},
-                                                        {"label": "dog", "box": [1, 2, 30, 40]}]))
+    frame = Frame.model_validate(
+        frame_doc(annotations=[{"label": "cat"}, {"label": "dog", "box": [1, 2, 30, 40]}])
+    )
     assert frame.annotations[0].box is None
     assert frame.annotations[1].box == (1, 2, 30, 40)
 
@@ -42,14 +48,26 @@ def test_annotation_without_box_labels_the_whole_image():
         ({"captured_at": "yesterday"}, DeadLetterReason.INVALID_FIELDS),
         ({"captured_at": True}, DeadLetterReason.INVALID_FIELDS),
         ({"image": {"encoding": "jpeg"}}, DeadLetterReason.INVALID_FIELDS),
-        ({"image": {"encoding": "jpeg", "data": "AA==", "uri": "file:///x"}},
-         DeadLetterReason.INVALID_FIELDS),
+        (
+            {"image": {"encoding": "jpeg", "data": "AA==", "uri": "file:///x"}},
+            DeadLetterReason.INVALID_FIELDS,
+        ),
         ({"image": {"encoding": "gif", "data": "AA=="}}, DeadLetterReason.INVALID_FIELDS),
-        ({"annotations": [{"label": "cat", "box": [10, 10, 5, 20]}]},
-         DeadLetterReason.INVALID_FIELDS),
+        (
+            {"annotations": [{"label": "cat", "box": [10, 10, 5, 20]}]},
+            DeadLetterReason.INVALID_FIELDS,
+        ),
     ],
-    ids=["version", "empty-camera", "bad-time", "bool-time", "no-image-source", "two-sources",
-         "unknown-encoding", "inverted-box"],
+    ids=[
+        "version",
+        "empty-camera",
+        "bad-time",
+        "bool-time",
+        "no-image-source",
+        "two-sources",
+        "unknown-encoding",
+        "inverted-box",
+    ],
 )
 def test_invalid_frames_name_their_reason(patch, reason):
     with pytest.raises(InvalidMessage) as caught:
@@ -57,8 +75,9 @@ def test_invalid_frames_name_their_reason(patch, reason):
     assert caught.value.reason == reason
 
 
-@pytest.mark.parametrize("raw", [b"", b"{", b"[1, 2]", b"\xff\xfe"],
-                         ids=["empty", "truncated", "not-object", "not-utf8"])
+@pytest.mark.parametrize(
+    "raw", [b"", b"{", b"[1, 2]", b"\xff\xfe"], ids=["empty", "truncated", "not-object", "not-utf8"]
+)
 def test_non_json_is_invalid_json(raw):
     with pytest.raises(InvalidMessage) as caught:
         parse(Frame, raw)

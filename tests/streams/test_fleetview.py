@@ -17,26 +17,53 @@ T0 = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
 DARK = Issue(check="dark", score=0.9, threshold=0.5, severity="critical", detail="too dark")
 
 
-def report(camera: str, index: int, *, processed: float = 0.0, brightness: float = 0.5,
-           issues: tuple[Issue, ...] = ()) -> QualityReport:
+def report(
+    camera: str,
+    index: int,
+    *,
+    processed: float = 0.0,
+    brightness: float = 0.5,
+    issues: tuple[Issue, ...] = (),
+) -> QualityReport:
     return QualityReport(
-        frame_id=f"{camera}:{index}", camera_id=camera,
+        frame_id=f"{camera}:{index}",
+        camera_id=camera,
         captured_at=T0 + timedelta(seconds=index / 5),
-        processed_at=T0 + timedelta(seconds=processed), width=640, height=480,
-        metrics={"brightness": brightness, "sharpness": 100.0 + index}, issues=list(issues))
+        processed_at=T0 + timedelta(seconds=processed),
+        width=640,
+        height=480,
+        metrics={"brightness": brightness, "sharpness": 100.0 + index},
+        issues=list(issues),
+    )
 
 
 def request(camera: str, index: int, data: bytes | None = None) -> RelabelRequest:
-    image = (FrameImage(data=base64.b64encode(data).decode()) if data is not None
-             else FrameImage(uri=f"file:///frames/{index}.jpg"))
-    return RelabelRequest(request_id=f"r{camera}{index}", frame_id=f"{camera}:{index}",
-                          camera_id=camera, captured_at=T0, image=image, reasons=[DARK],
-                          priority=0.7)
+    image = (
+        FrameImage(data=base64.b64encode(data).decode())
+        if data is not None
+        else FrameImage(uri=f"file:///frames/{index}.jpg")
+    )
+    return RelabelRequest(
+        request_id=f"r{camera}{index}",
+        frame_id=f"{camera}:{index}",
+        camera_id=camera,
+        captured_at=T0,
+        image=image,
+        reasons=[DARK],
+        priority=0.7,
+    )
 
 
 def alert(alert_id: str, status: str = "firing", camera: str | None = "cam-1") -> Alert:
-    return Alert(alert_id=alert_id, kind="drift", status=status, camera_id=camera,
-                 metric="brightness", detector="page_hinkley", at=T0 + timedelta(seconds=1))
+    return Alert(
+        alert_id=alert_id,
+        kind="drift",
+        status=status,
+        camera_id=camera,
+        metric="brightness",
+        detector="page_hinkley",
+        at=T0 + timedelta(seconds=1),
+    )
 
 
 def view_at(seconds: float, **kwargs) -> FleetView:
@@ -46,8 +73,9 @@ def view_at(seconds: float, **kwargs) -> FleetView:
 def test_rates_and_shares_come_from_processed_at():
     view = view_at(100.0, rate_window_s=10, share_window_s=60)
     for i in range(20):  # 20 frames in the last 10 s, one in four dark
-        view.add_report(report("cam-1", i, processed=91 + i / 2,
-                               issues=(DARK,) if i % 4 == 0 else ()))
+        view.add_report(
+            report("cam-1", i, processed=91 + i / 2, issues=(DARK,) if i % 4 == 0 else ())
+        )
     view.add_report(report("cam-2", 0, processed=10))  # outside both windows
     fleet = view.overview()["fleet"]
     assert fleet["cameras"] == 2
@@ -102,8 +130,9 @@ def test_flagged_frames_keep_their_reasons_and_where_the_image_is():
     view = view_at(0.0)
     item = view.add_relabel(request("cam-1", 1), thumbnail=None)
     assert item["thumbnail"] is None and item["image_uri"] == "file:///frames/1.jpg"
-    assert item["reasons"] == [{"check": "dark", "score": 0.9, "severity": "critical",
-                                "detail": "too dark"}]
+    assert item["reasons"] == [
+        {"check": "dark", "score": 0.9, "severity": "critical", "detail": "too dark"}
+    ]
     item = view.add_relabel(request("cam-1", 2, data=b"x"), thumbnail=b"jpeg")
     assert item["thumbnail"] == "api/thumbnails/rcam-12.jpg"
 
@@ -111,10 +140,21 @@ def test_flagged_frames_keep_their_reasons_and_where_the_image_is():
 def test_dead_letters_are_counted_by_reason():
     view = view_at(0.0)
     for reason in ("invalid_json", "invalid_json", "not_an_image"):
-        view.add_dead_letter(DeadLetter(
-            source_topic="framegate.frames", partition=0, offset=1, key="cam-9", stage="validate",
-            reason=reason, error="bad", payload_size=3, payload_base64="eHh4", truncated=False,
-            at=T0))
+        view.add_dead_letter(
+            DeadLetter(
+                source_topic="framegate.frames",
+                partition=0,
+                offset=1,
+                key="cam-9",
+                stage="validate",
+                reason=reason,
+                error="bad",
+                payload_size=3,
+                payload_base64="eHh4",
+                truncated=False,
+                at=T0,
+            )
+        )
     fleet = view.overview()["fleet"]
     assert fleet["deadletter_by_reason"] == {"invalid_json": 2, "not_an_image": 1}
     assert view.dead_letters()[0]["reason"] == "not_an_image"
@@ -137,9 +177,16 @@ def test_thumbnails_refuse_what_frames_refuse():
         make_thumbnail(b"not an image", max_pixels=10**7)
 
 
-@pytest.mark.parametrize("kwargs", [{"history": 0}, {"rate_window_s": 0},
-                                    {"rate_window_s": 20, "share_window_s": 10},
-                                    {"bucket_s": 0}], ids=["history", "rate", "order", "bucket"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"history": 0},
+        {"rate_window_s": 0},
+        {"rate_window_s": 20, "share_window_s": 10},
+        {"bucket_s": 0},
+    ],
+    ids=["history", "rate", "order", "bucket"],
+)
 def test_bad_parameters_are_refused(kwargs):
     with pytest.raises(ValueError):
         FleetView(**kwargs)

@@ -13,9 +13,14 @@ from streams.intake import image_bytes
 
 @pytest.mark.parametrize(
     ("uri", "root_is_set"),
-    [("https://example.com/a.jpg", True), ("ftp://host/a.jpg", True),
-     ("file://remote-host/a.jpg", True), ("file:///etc/passwd", True),
-     ("file://{root}/../secret.jpg", True), ("file://{root}/a.jpg", False)],
+    [
+        ("https://example.com/a.jpg", True),
+        ("ftp://host/a.jpg", True),
+        ("file://remote-host/a.jpg", True),
+        ("file:///etc/passwd", True),
+        ("file://{root}/../secret.jpg", True),
+        ("file://{root}/a.jpg", False),
+    ],
     ids=["https", "ftp", "remote-file-host", "outside-root", "dot-dot-escape", "no-root-set"],
 )
 def test_uris_outside_the_allow_list_are_refused(tmp_path, uri, root_is_set):

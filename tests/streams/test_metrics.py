@@ -19,11 +19,18 @@ def value(name: str, **labels: str) -> float:
 
 
 def test_exposition_uses_conventional_names():
-    names = {family.name for family in
-             text_string_to_metric_families(metrics.exposition().decode())}
-    assert {"framegate_frames_processed", "framegate_issues", "framegate_relabel_requests",
-            "framegate_alerts", "framegate_deadletter", "framegate_processing_latency_seconds",
-            "framegate_batch_size"} <= names
+    names = {
+        family.name for family in text_string_to_metric_families(metrics.exposition().decode())
+    }
+    assert {
+        "framegate_frames_processed",
+        "framegate_issues",
+        "framegate_relabel_requests",
+        "framegate_alerts",
+        "framegate_deadletter",
+        "framegate_processing_latency_seconds",
+        "framegate_batch_size",
+    } <= names
 
 
 def test_helpers_count_what_was_sent():
@@ -40,12 +47,31 @@ def test_helpers_count_what_was_sent():
     sent = report("cam-m", 0, issues=(DARK,))
     metrics.observe_report(sent, now=sent.captured_at + timedelta(seconds=3))
     metrics.observe_relabel(request("cam-m", 0))
-    metrics.observe_alert(Alert(alert_id="a", kind="drift", camera_id="cam-m",
-                                metric="brightness", detector="page_hinkley", at=T0))
-    metrics.observe_dead_letter(DeadLetter(
-        source_topic="f", partition=0, offset=0, key=None, stage="validate",
-        reason="invalid_json", error="x", payload_size=0, payload_base64="", truncated=False,
-        at=T0))
+    metrics.observe_alert(
+        Alert(
+            alert_id="a",
+            kind="drift",
+            camera_id="cam-m",
+            metric="brightness",
+            detector="page_hinkley",
+            at=T0,
+        )
+    )
+    metrics.observe_dead_letter(
+        DeadLetter(
+            source_topic="f",
+            partition=0,
+            offset=0,
+            key=None,
+            stage="validate",
+            reason="invalid_json",
+            error="x",
+            payload_size=0,
+            payload_base64="",
+            truncated=False,
+            at=T0,
+        )
+    )
     metrics.observe_batch(7)
     assert value("framegate_frames_processed_total", camera="cam-m") == before["frames"] + 1
     assert value("framegate_issues_total", check="dark", severity="critical") == before["dark"] + 1
@@ -68,9 +94,8 @@ def test_a_camera_clock_ahead_of_the_worker_is_not_negative_latency():
 def test_lag_is_exported_for_the_chosen_topics_only():
     lag = metrics.LagCollector(
         lambda: {TP("frames", 0): 9, TP("frames", 1): 4, TP("other", 0): 0},
-        lambda: {TP("frames", 0): 10, TP("frames", 1): 8, TP("other", 0): 100,
-                 TP("frames", 2): 5},
-        topics={"frames"})
-    samples = [(s.labels["partition"], s.value) for family in lag.collect()
-               for s in family.samples]
+        lambda: {TP("frames", 0): 10, TP("frames", 1): 8, TP("other", 0): 100, TP("frames", 2): 5},
+        topics={"frames"},
+    )
+    samples = [(s.labels["partition"], s.value) for family in lag.collect() for s in family.samples]
     assert samples == [("0", 0.0), ("1", 3.0)]  # partition 2 was never read: no guess

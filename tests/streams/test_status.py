@@ -14,17 +14,35 @@ def test_status_names_cameras_issues_and_open_alerts():
     for i in range(10):
         view.add_report(report("cam-1", i, processed=55 + i / 2, issues=(DARK,) if i < 2 else ()))
         view.add_report(report("camera-long-name", i, processed=40))
-    view.add_alert(Alert(alert_id="a", kind="camera_health", camera_id="cam-1", metric="frozen",
-                         detector="check", at=T0 + timedelta(seconds=3), severity="critical",
-                         detail="camera cam-1: frozen"))
+    view.add_alert(
+        Alert(
+            alert_id="a",
+            kind="camera_health",
+            camera_id="cam-1",
+            metric="frozen",
+            detector="check",
+            at=T0 + timedelta(seconds=3),
+            severity="critical",
+            detail="camera cam-1: frozen",
+        )
+    )
     text = render(view.overview())
     lines = text.splitlines()
     assert lines[0] == "fleet: 2 cameras, 1.0 frames/s (last 10 s), 20 reports read"
     assert "10.0% of frames with issues (last 5 min); 1 open alerts" in lines[1]
     assert "issues by check: dark 10.0%" in text
     header = next(line for line in lines if line.startswith("camera"))
-    assert header.split() == ["camera", "frames/s", "frames", "issues", "top", "issues",
-                              "alerts", "last", "report"]
+    assert header.split() == [
+        "camera",
+        "frames/s",
+        "frames",
+        "issues",
+        "top",
+        "issues",
+        "alerts",
+        "last",
+        "report",
+    ]
     cam1 = next(line for line in lines if line.startswith("cam-1 "))
     assert "dark 20.0%" in cam1 and "0 s ago" in cam1
     assert "[critical] camera_health cam-1 frozen (check)" in text

@@ -16,15 +16,19 @@ def token(monkeypatch):
     return "t0ken"
 
 
-@pytest.mark.parametrize("headers, allowed", [
-    ({}, False),
-    ({"Authorization": "Bearer t0ken"}, True),
-    ({"Authorization": "bearer t0ken"}, True),
-    ({"Authorization": "Bearer wrong"}, False),
-    ({"Authorization": "Basic t0ken"}, False),
-    ({"Cookie": "framegate_token=t0ken"}, True),
-    ({"Cookie": "framegate_token=t0ke"}, False),
-], ids=["none", "bearer", "bearer-lowercase", "wrong", "basic", "cookie", "wrong-cookie"])
+@pytest.mark.parametrize(
+    "headers, allowed",
+    [
+        ({}, False),
+        ({"Authorization": "Bearer t0ken"}, True),
+        ({"Authorization": "bearer t0ken"}, True),
+        ({"Authorization": "Bearer wrong"}, False),
+        ({"Authorization": "Basic t0ken"}, False),
+        ({"Cookie": "framegate_token=t0ken"}, True),
+        ({"Cookie": "framegate_token=t0ke"}, False),
+    ],
+    ids=["none", "bearer", "bearer-lowercase", "wrong", "basic", "cookie", "wrong-cookie"],
+)
 def test_the_token_is_taken_from_a_header_or_the_cookie(token, headers, allowed):
     assert views.authorized(make_mocked_request("GET", "/api/fleet", headers=headers)) is allowed
 
