@@ -72,6 +72,8 @@ class Tally:
         self.relabel: Counter[str] = Counter()
         self.deadletter: Counter[str] = Counter()
         self.alerts: list[dict] = []
+        #: camera -> what the simulator did to it, e.g. "blur, frames 25-36 (vtest.avi)"
+        self.injected: dict[str, str] = {}
 
     def add(self, topic: str, message: dict) -> None:
         camera = message.get("camera_id") or "fleet"
@@ -96,6 +98,8 @@ class Tally:
                 f"{camera:<8} {self.frames[camera]:>6} {self.flagged[camera]:>7} "
                 f"{self.relabel[camera]:>7}  {checks}"
             )
+            if camera in self.injected:
+                lines.append(f"{'':<34}injected: {self.injected[camera]}")
         dead = ", ".join(f"{r} {n}" for r, n in self.deadletter.items()) or "none"
         lines.append(f"dead letters: {dead}")
         lines.append(f"alerts: {len(self.alerts)}")
@@ -139,6 +143,11 @@ async def _simulate(
 ) -> None:
     total = int(duration * fps)
     simulated = fleet(cameras, frames_per_camera=total)
+    for camera in simulated:
+        plan = "; ".join(
+            f"{e.fault}, frames {e.start}-{e.start + e.length - 1}" for e in camera.episodes
+        )
+        tally.injected[camera.camera_id] = f"{plan or 'nothing'} ({camera.scene})"
     streams = [camera.stream() for camera in simulated]
     stop = asyncio.Event()
     start = datetime.now(tz=UTC)
