@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from schemas.settings import INTERNAL_TOPIC_NAMES, TOPIC_NAMES, Settings
 from streams.admin import TopicMismatch, ensure_topics
 from streams.cli import main
-from tests.factories import jittered, jpeg, photo
+from tests.factories import jittered, jpeg, photo, street
 
 pytestmark = pytest.mark.integration
 
@@ -85,3 +85,26 @@ def test_schema_writes_one_file_per_message(tmp_path):
     assert written == sorted(f"{name}.schema.json" for name in TOPIC_NAMES)
     frame = json.loads((tmp_path / "frames.schema.json").read_text())
     assert {"frame_id", "camera_id", "captured_at", "image"} <= set(frame["required"])
+
+
+def test_calibrate_learns_a_reference_from_clean_frames(tmp_path):
+    from streams.calibration import load
+
+    for index in range(150):
+        (tmp_path / f"{index:03d}.jpg").write_bytes(jpeg(street(index)))
+    out = tmp_path / "references.json"
+    result = CliRunner().invoke(
+        main, ["calibrate", str(tmp_path), "--camera", "cam-c", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    [(camera, reference)] = load(out).items()
+    assert camera == "cam-c" and reference.frames == 150
+    assert set(reference.metrics) == {"brightness", "sharpness"}
+    assert reference.in_sample_alarms == 0
+    assert 0.2 < reference.metrics["brightness"].mean < 0.8
+
+
+def test_calibrate_needs_a_camera_for_files(tmp_path):
+    (tmp_path / "a.jpg").write_bytes(jpeg(street(0)))
+    result = CliRunner().invoke(main, ["calibrate", str(tmp_path)])
+    assert result.exit_code != 0 and "--camera" in result.output
