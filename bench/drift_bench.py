@@ -113,7 +113,8 @@ def framegate_alarms(
     fires = []
     update = mon.update
     for t, row in enumerate(zip(*cols, strict=True)):
-        if update(dict(zip(names, row, strict=True)), frame_id=str(t), at=float(t)):
+        events = update(dict(zip(names, row, strict=True)), frame_id=str(t), at=float(t))
+        if any(e.status == "firing" for e in events):  # a resolve is not another alarm
             fires.append(t)
     return fires
 
