@@ -33,8 +33,10 @@ exposure_clipped            grey pixels at 0-3/252-255 > min(0.3, max(med + 0.10
 exact_duplicate             identical pixels to one of the camera's last 64 frames
 near_duplicate              fingerprint (6x6 low DCT) of a frame 4-64 back within 0.5 x the
                             camera's 5th-percentile best-match distance and within 0.12 x
-                            the distance to the previous frame; only on a camera whose
-                            previous frame is usually within 1.5 x its best older match
+                            the distance to the previous frame (0.4 x when within 0.2 %,
+                            a re-encoded copy's distance); only on a camera whose
+                            previous frame is usually within 1.5 x its best older match,
+                            after 20 baseline frames
 frozen                      3 consecutive frames with mean thumbnail change < max(0.02,
                             min(0.6, 0.12 x med)), or no thumbnail pixel changed by more
                             than 1 grey level on a camera whose largest change is usually
@@ -183,6 +185,20 @@ class NearDuplicatePolicy(CheckPolicy):
     )
     step_fraction: float = Field(
         0.12, description="... and below this x the frame's distance to the previous frame"
+    )
+    copy_distance: float = Field(
+        0.002,
+        description="a fingerprint this close (relative distance) is what re-encoding or "
+        "resizing leaves of a copy; then ...",
+    )
+    copy_step_fraction: float = Field(
+        0.4, description="... below this x the distance to the previous frame is enough"
+    )
+    min_frames: int = Field(
+        20,
+        ge=1,
+        description="baseline frames before copies are judged (the 5th percentile and the "
+        "continuity test need about 16 best-match distances)",
     )
     skip_recent: int = Field(
         3, ge=0, description="ignore the last N frames (a fixed camera's own continuity)"

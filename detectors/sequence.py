@@ -106,10 +106,13 @@ def repeat_tolerance(base: RobustBaseline, policy: CameraPolicy) -> float:
     from each frame to its best older match). Only on a camera with continuity (its previous
     frame is usually about as close as the best older one, or closer): where every frame
     looks like every other (a static scene), a copy of an older frame is as close to it as
-    the camera's ordinary frames are, and cannot be told apart.
+    the camera's ordinary frames are, and cannot be told apart. Not before
+    ``near_duplicate.min_frames`` baseline frames: a 5th percentile and a continuity test on
+    a handful of matches are noise (a still scene can look continuous for its first dozen
+    frames).
     """
     p = policy.near_duplicate
-    if not base.ready:
+    if not base.ready or base.count < p.min_frames:
         return float("nan")
     match = base.median("match_distance")
     step = base.median("step_distance")
@@ -127,12 +130,21 @@ def check_near_history(
     ``step`` the distance to the previous frame. A copy of an older frame is far closer to
     that frame than to the one just before it; an ordinary frame of a fixed camera (a quiet
     scene included) is about as close to its predecessor as to anything older.
+
+    The step limit is ``step_fraction`` x ``step``, or up to ``copy_step_fraction`` x
+    ``step`` for a frame within ``copy_distance`` of the older one (what re-encoding or
+    resizing leaves of a copy): when the scene was quiet just before the copied frame, the
+    copy is also close to the frames after it, so its predecessor is only a few times
+    further away than its source. A moving scene that merely returns to an earlier state
+    (a passer-by back at the same place) is not that close.
     """
     if not tol > 0 or back == 0:
         return None
     earlier = earlier or "this camera's frame"
     if step == step:
-        tol = min(tol, policy.near_duplicate.step_fraction * step)
+        p = policy.near_duplicate
+        limit = max(p.step_fraction * step, min(p.copy_distance, p.copy_step_fraction * step))
+        tol = min(tol, limit)
     ratio = tol / distance if distance > 0 else 50.0
     return policy.near_duplicate.judge(
         Check.NEAR_DUPLICATE,

@@ -141,3 +141,40 @@ def test_state_round_trip_gives_identical_decisions() -> None:
         rb = b.inspect(img, frame_id=str(k), captured_at=t + 0.1 * (k + 1))
         assert ra == rb
     assert len(json.dumps(a.state())) < 20_000
+
+
+@pytest.mark.parametrize(
+    ("distance", "step", "flagged"),
+    [
+        # Measured on vtest.avi (frame 416, seed 0): a resized copy of the frame 6 back,
+        # taken in a quiet spell, so the previous frame is only 3.9x further than the source.
+        (0.00094, 0.00362, True),
+        # A re-encoded copy while the scene moves: far closer to its source than to anything.
+        (0.0010, 0.0350, True),
+        # A passer-by back where it was 22 frames ago (the test stream above): as close, in
+        # ratio, but 4x further than re-encoding leaves a copy.
+        (0.0042, 0.0256, False),
+        # A still spell: the previous frame is even closer than the older match.
+        (0.0004, 0.0005, False),
+    ],
+)
+def test_near_duplicate_step_rule(distance: float, step: float, flagged: bool) -> None:
+    from detectors.sequence import check_near_history
+
+    p = Policy().defaults
+    issue = check_near_history(distance, step, 6, 0.006, "cam:1", p)
+    assert (issue is not None) == flagged
+
+
+def test_near_duplicate_waits_for_enough_matches() -> None:
+    # A still photo's first frames can look continuous; the gate opens only after
+    # near_duplicate.min_frames baseline frames, by when such a camera shows it has none.
+    from detectors.sequence import repeat_tolerance
+    from detectors.sequence_baseline import RobustBaseline
+
+    p = Policy().defaults
+    base = RobustBaseline(("match_distance", "step_distance"), window=64, warmup=8)
+    for k in range(p.near_duplicate.min_frames):
+        assert repeat_tolerance(base, p) != repeat_tolerance(base, p)  # nan
+        base.update({"match_distance": 0.02 + 0.001 * (k % 5), "step_distance": 0.01})
+    assert repeat_tolerance(base, p) > 0
