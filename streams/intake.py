@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel, ValidationError
 
-from schemas import DeadLetterReason, Frame, FrameImage, InvalidMessage
+from schemas import DeadLetterReason, FrameImage, InvalidMessage
 from schemas.settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
@@ -98,7 +98,3 @@ def resolve_uri(uri: str, settings: Settings) -> Path:
             DeadLetterReason.URI_NOT_ALLOWED, f"{uri} is outside the allowed root {root}"
         )
     return path
-
-
-def parse_frame(raw: bytes | None) -> Frame:
-    return parse(Frame, raw)
