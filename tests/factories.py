@@ -84,10 +84,12 @@ def _street_frames() -> tuple[np.ndarray, ...]:
 
 def street(index: int) -> np.ndarray:
     """Frame ``index`` of a fixed camera watching a scene that moves: OpenCV's vtest.avi when
-    it is installed, else a shipped photo panned by a few pixels a frame."""
+    it is installed, else a shipped photo with a car-sized box driving through it."""
     frames = _street_frames()
     if frames:
         return jittered(frames[index % len(frames)], index)
-    base = photo("astronaut", (704, 528))
-    dx, dy = (index * 3) % 64, (index * 2) % 48
-    return jittered(np.ascontiguousarray(base[dy : dy + 480, dx : dx + 640]), index)
+    scene = photo("astronaut").copy()
+    x = (index * 11) % (640 + 120) - 120
+    y = 240 + int(60 * np.sin(index / 9))
+    cv2.rectangle(scene, (x, y), (x + 120, y + 54), (40, 40, 180), thickness=-1)
+    return jittered(scene, index)
