@@ -25,7 +25,7 @@ import numpy as np
 
 from detectors import sequence as seq
 from detectors.annotations import check_annotations
-from detectors.decode import DecodedImage, decode_image, read_size
+from detectors.decode import DecodedImage, decode_image, reduction_for
 from detectors.hashing import FleetHashIndex, HashHistory
 from detectors.image_checks import (
     BASELINE_METRICS,
@@ -41,8 +41,6 @@ from schemas.frames import Annotation
 from schemas.reports import Issue
 
 STATE_VERSION = 2
-DECODE_REDUCE = 2
-"""JPEG DCT scaling for a 640x480 camera: the checks work on 320x240 (see image_metrics)."""
 
 _SCENE_ISSUES = {
     Check.DARK,
@@ -56,12 +54,13 @@ _CONTENT_LOST = {Check.DARK, Check.BRIGHT, Check.LOW_CONTRAST, Check.LOW_INFORMA
 _EMA = 0.1  # weight of a clean frame in the reference view
 
 
+ANALYSIS_LONG_SIDE = 320
+"""The checks need a long side of at least this many pixels; JPEGs are decoded reduced."""
+
+
 def decode_reduce_for(width: int, height: int) -> int:
     """The largest JPEG reduction (1, 2, 4, 8) that keeps the long side >= 320 pixels."""
-    reduce = 1
-    while reduce < 8 and max(width, height) // (reduce * 2) >= 320:
-        reduce *= 2
-    return reduce
+    return reduction_for(width, height, ANALYSIS_LONG_SIDE)
 
 
 def decode_for_checks(data: bytes, *, max_pixels: int) -> DecodedImage:
@@ -69,8 +68,7 @@ def decode_for_checks(data: bytes, *, max_pixels: int) -> DecodedImage:
 
     Raises :class:`~schemas.errors.InvalidMessage` exactly as :func:`decode_image`.
     """
-    width, height, _ = read_size(data, max_pixels=max_pixels)
-    return decode_image(data, max_pixels=max_pixels, reduce=decode_reduce_for(width, height))
+    return decode_image(data, max_pixels=max_pixels, long_side=ANALYSIS_LONG_SIDE)
 
 
 @dataclass(frozen=True)

@@ -78,11 +78,26 @@ def _looks_truncated(data: bytes, fmt: str) -> bool:
     return False
 
 
-def decode_image(data: bytes, *, max_pixels: int, reduce: int = 1) -> DecodedImage:
+def reduction_for(width: int, height: int, long_side: int) -> int:
+    """The largest reduction (1, 2, 4, 8) that keeps the long side >= ``long_side`` pixels.
+
+    >>> reduction_for(640, 480, 320), reduction_for(1920, 1080, 320), reduction_for(200, 100, 320)
+    (2, 4, 1)
+    """
+    reduce = 1
+    while reduce < 8 and max(width, height) // (reduce * 2) >= long_side:
+        reduce *= 2
+    return reduce
+
+
+def decode_image(
+    data: bytes, *, max_pixels: int, reduce: int = 1, long_side: int | None = None
+) -> DecodedImage:
     """Decode untrusted bytes into BGR pixels, optionally at 1/2, 1/4 or 1/8 size.
 
     ``reduce`` lets the JPEG decoder skip work (DCT scaling) when the checks only need a
-    smaller picture; other formats are decoded at full size and resized.
+    smaller picture; ``long_side`` instead picks the largest reduction that keeps the long
+    side at least that many pixels, from the header read once for the bomb check.
 
     Raises
     ------
@@ -92,6 +107,8 @@ def decode_image(data: bytes, *, max_pixels: int, reduce: int = 1) -> DecodedIma
     if reduce not in (1, 2, 4, 8):
         raise ValueError(f"reduce must be 1, 2, 4 or 8, got {reduce}")
     width, height, fmt = read_size(data, max_pixels=max_pixels)
+    if long_side is not None:
+        reduce = reduction_for(width, height, long_side)
     flags = {
         1: cv2.IMREAD_COLOR,
         2: cv2.IMREAD_REDUCED_COLOR_2,
