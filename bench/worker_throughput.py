@@ -12,8 +12,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -25,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from schemas.settings import Settings
 from streams.admin import ensure_topics
 from streams.broker import EmbeddedBroker, free_port
+from streams.processes import spawn_worker, stop_process, wait_ready
 from streams.producer import encode_jpeg, frame_message
 from streams.simulator import scenes
 
@@ -98,23 +97,12 @@ def main() -> None:
         settings = Settings(bootstrap_servers=broker.bootstrap_servers)
         asyncio.run(ensure_topics(settings))
         log = Path(tmp) / "worker.log"
-        began = time.perf_counter()
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker"],
-            env=env,
-            stdout=open(log, "wb"),  # noqa: SIM115 - the worker process owns it
-            stderr=subprocess.STDOUT,
-        )
+        worker = spawn_worker(env, log)
         try:
-            while "Ready" not in log.read_text(errors="replace"):
-                if worker.poll() is not None:
-                    sys.exit(log.read_text()[-3000:])
-                time.sleep(0.05)
-            ready = time.perf_counter() - began
+            ready = wait_ready(worker, log)
             elapsed = asyncio.run(run(settings, messages))
         finally:
-            worker.terminate()
-            worker.wait(timeout=30)
+            stop_process(worker)
     print(
         json.dumps(
             {

@@ -10,6 +10,7 @@ from contextlib import closing
 from pathlib import Path
 
 from schemas.errors import FramegateError
+from streams.processes import stop_process
 
 
 class BrokerError(FramegateError):
@@ -93,12 +94,7 @@ class EmbeddedBroker:
     def stop(self) -> None:
         if self._process is None:
             return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop_process(self._process, timeout=5)
         self._process = None
 
     def wait(self) -> int:

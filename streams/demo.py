@@ -5,13 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import click
 from aiokafka import AIOKafkaConsumer
@@ -19,6 +15,7 @@ from tqdm import tqdm
 
 from schemas.settings import Settings
 from streams.config import bootstrap_servers, kafka_client_options
+from streams.processes import WorkerNotReady, spawn_worker, stop_process, wait_ready
 from streams.producer import encode_jpeg, frame_message, producer
 from streams.simulator import fleet
 
@@ -41,27 +38,11 @@ BAD_INPUTS = [
 ]
 
 
-def start_worker(settings: Settings, log: Path) -> subprocess.Popen:
+def worker_env(settings: Settings) -> dict[str, str]:
     env = {**os.environ, "FRAMEGATE_BOOTSTRAP_SERVERS": bootstrap_servers(settings)}
     if settings.bootstrap_servers is None:
         env["FRAMEGATE_BROKER_FLAVOR"] = "tansu"
-    return subprocess.Popen(
-        [sys.executable, "-m", "streams.cli", "worker"],
-        env=env,
-        stdout=open(log, "wb"),
-        stderr=subprocess.STDOUT,
-    )  # noqa: SIM115
-
-
-def wait_ready(process: subprocess.Popen, log: Path, timeout: float = 90.0) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if process.poll() is not None:
-            raise click.ClickException(f"the worker exited; its log:\n{log.read_text()[-3000:]}")
-        if "Ready" in log.read_text(errors="replace"):
-            return time.monotonic() - started
-        time.sleep(0.2)
-    raise click.ClickException(f"the worker was not ready in {timeout:.0f} s; see {log}")
+    return env
 
 
 class Tally:
@@ -191,9 +172,12 @@ def run_demo(settings: Settings, *, duration: float, cameras: int, fps: float) -
     tally = Tally()
     with broker_for(settings):
         asyncio.run(ensure_topics(settings))
-        worker = start_worker(settings, log)
+        worker = spawn_worker(worker_env(settings), log)
         try:
-            ready = wait_ready(worker, log)
+            try:
+                ready = wait_ready(worker, log)
+            except WorkerNotReady as exc:
+                raise click.ClickException(str(exc)) from exc
             click.echo(
                 f"worker ready in {ready:.1f} s (log: {log}); "
                 f"{cameras} cameras at {fps:g} frames/s for {duration:g} s"
@@ -205,10 +189,6 @@ def run_demo(settings: Settings, *, duration: float, cameras: int, fps: float) -
             except KeyboardInterrupt:
                 click.echo("\ninterrupted; summarising what arrived")
         finally:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            stop_process(worker)
     click.echo(tally.summary())
     return 0

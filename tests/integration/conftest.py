@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from schemas.settings import Settings
 from streams.broker import EmbeddedBroker, free_port
+from streams.processes import spawn_worker, stop_process, wait_ready
 
 pytestmark = pytest.mark.integration
 
@@ -49,29 +49,12 @@ class Gate:
     process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker", "-l", "info"],
-            env=self.env,
-            stdout=open(self.log, "ab"),  # noqa: SIM115 - the worker process owns it
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"worker exited:\n{self.log.read_text()[-4000:]}")
-            if "Ready" in self.log.read_text() or "[^Worker]: Ready" in self.log.read_text():
-                return
-            time.sleep(0.2)
-        raise TimeoutError(f"worker not ready in {timeout} s:\n{self.log.read_text()[-4000:]}")
+        self.process = spawn_worker(self.env, self.log)
+        wait_ready(self.process, self.log, timeout)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
         self.process = None
 
     def publish(self, topic: str, messages: list[tuple[bytes | None, bytes]]) -> None:
