@@ -11,7 +11,6 @@ from detectors.camera_gate import CameraGate, GateConfig
 from detectors.drift import DriftConfig
 from detectors.policy import Policy
 from schemas import Frame
-from streams.simulator import VTEST
 from tests.factories import frame_bytes, frame_doc, jpeg, street
 
 pytestmark = pytest.mark.integration
@@ -20,19 +19,12 @@ WARMUP, CLEAN, RAMP, DARK = 200, 400, 300, 200
 
 
 def _scene() -> list[np.ndarray]:
-    if VTEST.exists():  # real street footage from Debian's opencv-doc
-        capture = cv2.VideoCapture(str(VTEST))
-        frames = []
-        while len(frames) < 120:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            frames.append(cv2.resize(frame, (384, 288), interpolation=cv2.INTER_AREA))
-        return frames
-    # Without opencv-doc: a shipped photo with something moving through it, as a street
-    # camera sees (a still photo would drift in sharpness too: its noise grows relative to
-    # its contrast as it darkens).
-    return [cv2.resize(street(index), (384, 288)) for index in range(120)]
+    # A street camera (vtest.avi, or a shipped photo with traffic when opencv-doc is
+    # missing): a still photo would drift in sharpness too, its noise growing relative to
+    # its contrast as it darkens.
+    return [
+        cv2.resize(street(index), (384, 288), interpolation=cv2.INTER_AREA) for index in range(120)
+    ]
 
 
 def _darkening_stream() -> list[bytes]:
