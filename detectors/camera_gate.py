@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from detectors.camera import CameraInspector, Inspection
+from detectors.camera_health import HealthEpisodes
 from detectors.decode import DecodedImage
 from detectors.drift import (
     CameraDriftMonitor,
@@ -43,15 +44,10 @@ from detectors.prediction_checks import (
 )
 from detectors.prediction_join import PredictionJoin
 from detectors.relabel import RelabelBudget, build_request
-from schemas import Check, Frame, FrameImage, Issue, Prediction, QualityReport, RelabelRequest
+from schemas import Frame, FrameImage, Issue, Prediction, QualityReport, RelabelRequest
 
 STATE_VERSION = 1
 
-#: Checks that say the camera itself is broken; they raise ``camera_health`` alerts.
-HEALTH_CHECKS = (Check.FROZEN, Check.OBSTRUCTED, Check.CAMERA_MOVED)
-#: A moved camera is one event (its new view becomes the reference); nothing to resolve.
-ONE_OFF = (Check.CAMERA_MOVED,)
-HEALTH_DETECTOR = "check"
 
 #: Report metric -> drift statistic. Sharpness is watched contrast-free (``edge_ratio``), so
 #: a darker scene is not also reported as a blurrier one.
@@ -146,8 +142,7 @@ class CameraGate:
         self.unmatched = 0
         #: metric -> id of the alert still firing, so its resolution carries the same id
         self.open_alerts: dict[str, str] = {}
-        #: health check -> clean frames seen since it last fired (present while open)
-        self.health: dict[str, int] = {}
+        self.health = HealthEpisodes(config.health_clear_frames)
         # Inline bytes of held frames, in memory only: after a restart their requests
         # point at the frames topic instead.
         self._pixels: dict[str, FrameImage] = {}
@@ -242,7 +237,7 @@ class CameraGate:
             stats.update(class_frequency_stats(_labels(prediction, self.classes.min_score)))
         at = frame.captured_at.timestamp()
         events = self.drift.update(stats, frame_id=frame.frame_id, at=at)
-        events += self._health_events(frame, issues, at)
+        events += self.health.update(issues, frame_id=frame.frame_id, at=at)
         report = QualityReport(
             frame_id=frame.frame_id,
             camera_id=frame.camera_id,
@@ -261,52 +256,6 @@ class CameraGate:
             if request is not None and not self.budget.offer(request.priority, now=at):
                 request, refused = None, True
         return Completed(report, request, events, refused)
-
-    def _health_events(self, frame: Frame, issues: list[Issue], at: float) -> list[DriftEvent]:
-        """``camera_health`` transitions: firing on the first frame with the issue, resolved
-        after ``health_clear_frames`` clean frames in a row."""
-        found = {issue.check: issue for issue in issues if issue.check in HEALTH_CHECKS}
-        events = []
-        for check in HEALTH_CHECKS:
-            name = check.value
-            if check in found and name not in self.health:
-                issue = found[check]
-                events.append(
-                    DriftEvent(
-                        metric=name,
-                        detector=HEALTH_DETECTOR,
-                        status="firing",
-                        frame_id=frame.frame_id,
-                        at=at,
-                        change_point=frame.frame_id,
-                        before={},
-                        after={"score": issue.score},
-                        example_frame_ids=[frame.frame_id],
-                        severity=issue.severity,
-                    )
-                )
-                if check not in ONE_OFF:
-                    self.health[name] = 0
-            elif check in found:
-                self.health[name] = 0
-            elif name in self.health:
-                self.health[name] += 1
-                if self.health[name] >= self.config.health_clear_frames:
-                    del self.health[name]
-                    events.append(
-                        DriftEvent(
-                            metric=name,
-                            detector=HEALTH_DETECTOR,
-                            status="resolved",
-                            frame_id=frame.frame_id,
-                            at=at,
-                            change_point=None,
-                            before={},
-                            after={},
-                            severity="info",
-                        )
-                    )
-        return events
 
     def _label_issues(self, frame: Frame, prediction: Prediction) -> list[Issue]:
         found: list[Issue] = []
@@ -334,7 +283,7 @@ class CameraGate:
             "last_prediction_at": self.last_prediction_at,
             "unmatched": self.unmatched,
             "open_alerts": self.open_alerts,
-            "health": self.health,
+            "health": self.health.state(),
         }
 
     @classmethod
@@ -356,7 +305,7 @@ class CameraGate:
         gate.last_prediction_at = state["last_prediction_at"]
         gate.unmatched = state["unmatched"]
         gate.open_alerts = dict(state["open_alerts"])
-        gate.health = dict(state["health"])
+        gate.health = HealthEpisodes.from_state(state["health"], config.health_clear_frames)
         return gate
 
 

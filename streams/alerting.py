@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from detectors.camera_gate import HEALTH_DETECTOR
+from detectors.camera_health import HEALTH_DETECTOR
 from detectors.drift import DriftEvent
 from schemas import Alert
 
