@@ -89,19 +89,11 @@ def run_batch(
     return outcome
 
 
-# On a CPU, EfficientNet-Lite0 is fastest per image in small batches (58 img/s per core at
-# 1-4, 37 at 16: bench/embedder_throughput.py); a GPU takes the whole batch at once.
-CPU_CHUNK = 4
-
-
 def _embed(
     decoded: dict[int, DecodedImage | Exception], embedder: Embedder
 ) -> dict[int, np.ndarray]:
     ok = [(index, image) for index, image in decoded.items() if isinstance(image, DecodedImage)]
-    chunk = len(ok) if embedder.device.startswith("cuda") else CPU_CHUNK
-    found: dict[int, np.ndarray] = {}
-    for start in range(0, len(ok), max(1, chunk)):
-        part = ok[start : start + chunk]
-        batch = embedder(embedder.preprocess([image.bgr for _, image in part]))
-        found.update({index: batch.embeddings[row] for row, (index, _) in enumerate(part)})
-    return found
+    if not ok:
+        return {}
+    batch = embedder.embed([image.bgr for _, image in ok])
+    return {index: batch.embeddings[row] for row, (index, _) in enumerate(ok)}
