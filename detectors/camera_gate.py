@@ -46,7 +46,7 @@ from detectors.prediction_join import PredictionJoin
 from detectors.relabel import RelabelBudget, build_request
 from schemas import Frame, FrameImage, Issue, Prediction, QualityReport, RelabelRequest
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 #: Report metric -> drift statistic. Sharpness is watched contrast-free (``edge_ratio``), so
@@ -140,8 +140,6 @@ class CameraGate:
         )
         self.last_prediction_at: float | None = None
         self.unmatched = 0
-        #: metric -> id of the alert still firing, so its resolution carries the same id
-        self.open_alerts: dict[str, str] = {}
         self.health = HealthEpisodes(config.health_clear_frames)
         # Inline bytes of held frames, in memory only: after a restart their requests
         # point at the frames topic instead.
@@ -282,7 +280,6 @@ class CameraGate:
             "join": self.join.state(),
             "last_prediction_at": self.last_prediction_at,
             "unmatched": self.unmatched,
-            "open_alerts": self.open_alerts,
             "health": self.health.state(),
         }
 
@@ -304,7 +301,6 @@ class CameraGate:
         )
         gate.last_prediction_at = state["last_prediction_at"]
         gate.unmatched = state["unmatched"]
-        gate.open_alerts = dict(state["open_alerts"])
         gate.health = HealthEpisodes.from_state(state["health"], config.health_clear_frames)
         return gate
 

@@ -38,6 +38,7 @@ class HealthEpisodes:
             raise ValueError(f"clear_frames must be at least 1, got {clear_frames}")
         self.clear_frames = clear_frames
         self._clean: dict[str, int] = {}  # check -> clean frames since it last fired
+        self._fired: dict[str, str] = {}  # check -> frame that opened the episode
 
     def update(self, issues: Iterable[Issue], *, frame_id: str, at: float) -> list[DriftEvent]:
         """The transitions this frame causes: firing on the first frame with a health issue,
@@ -50,52 +51,61 @@ class HealthEpisodes:
                 if name not in self._clean:
                     issue = found[check]
                     events.append(
-                        self._event(
+                        _event(
                             name,
                             "firing",
                             frame_id,
                             at,
                             issue.severity,
+                            fired=frame_id,
                             after={"score": issue.score},
                         )
                     )
+                    if check not in ONE_OFF:
+                        self._fired[name] = frame_id
                 if check not in ONE_OFF:
                     self._clean[name] = 0
             elif name in self._clean:
                 self._clean[name] += 1
                 if self._clean[name] >= self.clear_frames:
                     del self._clean[name]
-                    events.append(self._event(name, "resolved", frame_id, at, "info"))
+                    fired = self._fired.pop(name, frame_id)
+                    events.append(_event(name, "resolved", frame_id, at, "info", fired=fired))
         return events
 
-    @staticmethod
-    def _event(
-        name: str,
-        status: str,
-        frame_id: str,
-        at: float,
-        severity: str,
-        after: dict[str, float] | None = None,
-    ) -> DriftEvent:
-        firing = status == "firing"
-        return DriftEvent(
-            metric=name,
-            detector=HEALTH_DETECTOR,
-            status=status,
-            frame_id=frame_id,
-            at=at,
-            change_point=frame_id if firing else None,
-            before={},
-            after=after or {},
-            example_frame_ids=[frame_id] if firing else [],
-            severity=severity,
-        )
-
-    def state(self) -> dict[str, int]:
-        return dict(self._clean)
+    def state(self) -> dict[str, list[int | str]]:
+        return {name: [n, self._fired.get(name, "")] for name, n in self._clean.items()}
 
     @classmethod
-    def from_state(cls, state: dict[str, int], clear_frames: int = 10) -> HealthEpisodes:
+    def from_state(cls, state: dict[str, list], clear_frames: int = 10) -> HealthEpisodes:
         episodes = cls(clear_frames)
-        episodes._clean = {name: int(n) for name, n in state.items()}
+        episodes._clean = {name: int(n) for name, (n, _) in state.items()}
+        episodes._fired = {name: str(fired) for name, (_, fired) in state.items() if fired}
         return episodes
+
+
+def _event(
+    name: str,
+    status: str,
+    frame_id: str,
+    at: float,
+    severity: str,
+    *,
+    fired: str,
+    after: dict[str, float] | None = None,
+) -> DriftEvent:
+    firing = status == "firing"
+    # fired_frame_id ties a resolution to its firing: both get the same alert id.
+    return DriftEvent(
+        metric=name,
+        detector=HEALTH_DETECTOR,
+        status=status,
+        frame_id=frame_id,
+        at=at,
+        change_point=frame_id if firing else None,
+        before={},
+        after=after or {},
+        example_frame_ids=[frame_id] if firing else [],
+        severity=severity,
+        fired_frame_id=fired,
+    )

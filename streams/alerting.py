@@ -15,18 +15,13 @@ HEALTH_METRICS = {"brightness", "sharpness"}
 
 
 def alert_id(camera_id: str | None, event: DriftEvent) -> str:
-    """Same change, same id: firing and resolved share it, and a redelivery repeats it."""
-    origin = event.change_point or event.frame_id
-    return str(
-        uuid.uuid5(
-            _NAMESPACE,
-            f"{camera_id or '*'}|{event.metric}|{event.detector}|{event.direction}|{origin}",
-        )
-    )
+    """Same change, same id: firing and resolved share it (``DriftEvent.alert_key`` names the
+    frame that fired), and a redelivery repeats it."""
+    return str(uuid.uuid5(_NAMESPACE, f"{camera_id or '*'}|{event.alert_key}"))
 
 
-def to_alert(camera_id: str | None, event: DriftEvent, *, firing_id: str | None = None) -> Alert:
-    """The alert for one transition; ``firing_id`` ties a ``resolved`` to its ``firing``."""
+def to_alert(camera_id: str | None, event: DriftEvent) -> Alert:
+    """The alert for one transition."""
     before, after = event.before, event.after
     where = f"camera {camera_id}" if camera_id else f"{len(event.camera_ids)} cameras"
     health = event.detector == HEALTH_DETECTOR
@@ -41,7 +36,7 @@ def to_alert(camera_id: str | None, event: DriftEvent, *, firing_id: str | None 
         verb = "changed" if event.status == "firing" else "is back at its reference"
         detail = f"{event.metric} on {where} {verb} ({event.direction}, {shift:+.2f} sd)"
     return Alert(
-        alert_id=firing_id or alert_id(camera_id, event),
+        alert_id=alert_id(camera_id, event),
         kind="camera_health" if health else "drift",
         status=event.status,
         camera_id=camera_id,

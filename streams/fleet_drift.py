@@ -31,12 +31,11 @@ async def _forget_fleet(sender: Any, revoked: Any, **kwargs: Any) -> None:
     _live.clear()
 
 
-def _monitor() -> tuple[FleetDriftMonitor, dict[str, str]]:
+def _monitor() -> FleetDriftMonitor:
     if not _live:
         state = tables.fleet_state.get(FLEET_KEY)
         _live["monitor"] = FleetDriftMonitor.from_state(state) if state else FleetDriftMonitor()
-        _live["open"] = dict((state or {}).get("open_alerts", {}))
-    return _live["monitor"], _live["open"]
+    return _live["monitor"]
 
 
 def _event(document: dict[str, Any]) -> DriftEvent:
@@ -47,7 +46,7 @@ def _event(document: dict[str, Any]) -> DriftEvent:
 async def watch_fleet(stream: Any) -> None:
     """Feeds the fleet drift monitor and publishes fleet alerts (``camera_id`` null)."""
     async for event in stream.events():
-        monitor, open_alerts = _monitor()
+        monitor = _monitor()
         try:
             summary = json.loads(event.value)
             found = monitor.update(
@@ -60,13 +59,7 @@ async def watch_fleet(stream: Any) -> None:
             await send_dead_letter(event, "fleet", InvalidMessage("invalid_fields", str(exc)))
             continue
         for drift in found:
-            key = f"{drift.metric}|{drift.detector}"
-            firing_id = open_alerts.pop(key, None) if drift.status == "resolved" else None
-            alert = to_alert(None, drift, firing_id=firing_id)
-            if drift.status == "firing":
-                open_alerts[key] = alert.alert_id
+            alert = to_alert(None, drift)
             await topics.alerts.send(key=b"fleet", value=alert.model_dump_json().encode())
             metrics.observe_alert(alert)
-        tables.put(
-            tables.fleet_state, FLEET_KEY, {**monitor.state(), "open_alerts": open_alerts}, event
-        )
+        tables.put(tables.fleet_state, FLEET_KEY, monitor.state(), event)

@@ -109,12 +109,8 @@ async def publish(camera_id: str, completed: Completed) -> None:
     if completed.request is not None:
         await topics.relabel.send(key=key, value=completed.request.model_dump_json().encode())
         metrics.observe_relabel(completed.request)
-    gate = _gates[camera_id]
     for event in completed.drift:
-        firing_id = gate.open_alerts.pop(event.metric, None) if event.status == "resolved" else None
-        alert = to_alert(camera_id, event, firing_id=firing_id)
-        if event.status == "firing":
-            gate.open_alerts[event.metric] = alert.alert_id
+        alert = to_alert(camera_id, event)
         await topics.alerts.send(key=key, value=alert.model_dump_json().encode())
         metrics.observe_alert(alert)
 

@@ -10,7 +10,7 @@ import pytest
 from detectors.camera import decode_for_checks
 from detectors.camera_gate import CameraGate, GateConfig
 from detectors.policy import Policy
-from schemas import Frame, Prediction
+from schemas import Check, Frame, Prediction
 from tests.factories import frame_doc, jittered, jpeg, photo, street
 
 T = 1_800_000_000.0
@@ -114,3 +114,20 @@ def test_state_round_trip_gives_identical_reports():
         g.result = done.report.model_dump(exclude={"processed_at"})
     assert gate.result == restored.result
     assert json.dumps(gate.state()) == json.dumps(restored.state())
+
+
+def test_a_health_resolution_carries_the_key_of_its_firing():
+    from detectors.camera_health import HealthEpisodes
+    from detectors.prediction_checks import make_issue
+
+    episodes = HealthEpisodes(clear_frames=2)
+    frozen = [make_issue(Check.FROZEN, 0.9, 0.5, "still")]
+    events = []
+    for index, issues in enumerate([frozen, frozen, [], [], frozen]):
+        events += episodes.update(issues, frame_id=f"f{index}", at=float(index))
+        episodes = HealthEpisodes.from_state(json.loads(json.dumps(episodes.state())), 2)
+    assert [(e.status, e.frame_id, e.alert_key) for e in events] == [
+        ("firing", "f0", "frozen|check|f0"),
+        ("resolved", "f3", "frozen|check|f0"),
+        ("firing", "f4", "frozen|check|f4"),
+    ]
