@@ -46,7 +46,7 @@ from detectors.prediction_join import PredictionJoin
 from detectors.relabel import RelabelBudget, build_request
 from schemas import Frame, FrameImage, Issue, Prediction, QualityReport, RelabelRequest
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 
 #: Report metric -> drift statistic. Sharpness is watched contrast-free (``edge_ratio``), so

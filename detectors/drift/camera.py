@@ -12,7 +12,7 @@ from detectors.drift.reference import CameraReference
 
 CLASS_PREFIX = "class_freq:"
 CLASS_FRAME_KEY = "class_freq:*"
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 def class_frequency_stats(labels: Iterable[str]) -> dict[str, float]:

@@ -1,10 +1,11 @@
-"""CUSUM thresholds from a target run length (Siegmund's approximation) and river's chart."""
+"""CUSUM thresholds for a target run length, and river's chart that applies them."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+import numpy as np
 from river.drift import PageHinkley
 
 _OVERSHOOT = 1.166  # Siegmund's correction for Gaussian increments: 2 * 0.583
@@ -42,6 +43,61 @@ def cusum_threshold(arl: float, k: float) -> float:
             lo = mid
         else:
             hi = mid
+    return hi
+
+
+def discrete_cusum_arl(
+    values: np.ndarray, probs: np.ndarray, h: float, k: float, cells: int = 400
+) -> float:
+    """In-control run length of a two-sided CUSUM on increments with a discrete law.
+
+    Brook and Evans' Markov chain: each side's statistic lives on ``cells`` points of
+    ``[0, h]``; an update moves it by ``value - k`` (upwards) or ``-value - k`` (downwards)
+    with probability ``probs``. The two sides' alarm rates add up (they are rarely near
+    their thresholds together).
+
+    >>> v = np.array([-1.0, 1.0]); p = np.array([0.5, 0.5])
+    >>> round(discrete_cusum_arl(v, p, h=2.5, k=0.0))  # a +-1 walk: 3 steps up, twice over
+    6
+    """
+    grid = np.linspace(0.0, h, cells)
+    step = grid[1] - grid[0]
+    rate = 0.0
+    for sign in (1.0, -1.0):
+        nxt = grid[:, None] + sign * values[None, :] - k
+        inside = nxt <= h
+        to = np.clip(np.rint(np.maximum(nxt, 0.0) / step), 0, cells - 1).astype(int)
+        q = np.zeros((cells, cells))
+        rows = np.broadcast_to(np.arange(cells)[:, None], nxt.shape)
+        np.add.at(q, (rows[inside], to[inside]), np.broadcast_to(probs, nxt.shape)[inside])
+        run = np.linalg.solve(np.eye(cells) - q, np.ones(cells))[0]
+        rate += 1.0 / run
+    return 1.0 / rate
+
+
+def discrete_cusum_threshold(values: np.ndarray, probs: np.ndarray, arl: float, k: float) -> float:
+    """Smallest threshold giving a two-sided discrete CUSUM an in-control run length ``arl``.
+
+    The log run length grows about linearly in ``h``; a bracketed secant search on it
+    needs a handful of Markov-chain solves.
+    """
+    target = math.log(arl)
+    lo, hi = 0.0, max(cusum_threshold(arl, k), 1.0)
+    f_hi = math.log(discrete_cusum_arl(values, probs, hi, k))
+    while f_hi < target:
+        lo, hi = hi, hi * 1.5
+        f_hi = math.log(discrete_cusum_arl(values, probs, hi, k))
+    f_lo = 0.0 if lo == 0.0 else math.log(discrete_cusum_arl(values, probs, lo, k))
+    for _ in range(30):
+        mid = lo + (hi - lo) * (target - f_lo) / max(f_hi - f_lo, 1e-12)
+        mid = min(max(mid, lo + 0.05 * (hi - lo)), hi - 0.05 * (hi - lo))
+        f_mid = math.log(discrete_cusum_arl(values, probs, mid, k))
+        if f_mid < target:
+            lo, f_lo = mid, f_mid
+        else:
+            hi, f_hi = mid, f_mid
+        if hi - lo < 1e-3 * hi:
+            break
     return hi
 
 

@@ -7,10 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from detectors.drift.config import DriftConfig, FleetDriftConfig
-from detectors.drift.cusum import cusum_threshold
 from detectors.drift.events import DriftEvent
 from detectors.drift.metric import MetricMonitor
-from detectors.drift.reference import MetricReference
+from detectors.drift.reference import MetricReference, charts
 
 VOTE = "camera_vote"
 
@@ -44,17 +43,9 @@ class FleetDriftMonitor:
             cooldown_frames=max(0, math.ceil(c.cooldown_s / c.period_s)),
             min_resolve_shift=min(c.design_shifts) / 2,
         )
-        ks = tuple(0.5 * s for s in c.design_shifts)
-        arl = self._chart_config.detector_arl_frames
+        ks, hs = charts(1.0, 1.0, 1, 10**9, self._chart_config)
         self._pooled_ref = MetricReference(
-            mean=0.0,
-            std=1.0,
-            lr_std=1.0,
-            tau=1.0,
-            block=1,
-            n=10**9,
-            allowances=ks,
-            thresholds=tuple(cusum_threshold(arl, k) for k in ks),
+            mean=0.0, std=1.0, lr_std=1.0, tau=1.0, block=1, n=10**9, allowances=ks, thresholds=hs
         )
         self._pooled: dict[str, MetricMonitor] = {}
         self._period_start: float | None = None

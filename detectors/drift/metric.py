@@ -18,8 +18,9 @@ _WATCH, _FIRING, _COOLDOWN = "watch", "firing", "cooldown"
 class MetricMonitor:
     """Drift of one statistic against its reference.
 
-    Frames are averaged in blocks of ``reference.block``; each block mean is standardised
-    against the reference, ``z = (mean - mean_ref) * sqrt(block) / lr_std``, and fed to one
+    Each frame is prewhitened by the reference's autoregression, residuals are averaged in
+    blocks of ``reference.block``, and each block mean is standardised against the
+    reference (see :class:`MetricReference`) and fed to one
     :class:`ReferencePageHinkley` chart per design shift. The first chart to cross fires
     once; the metric then waits for a resolve chart (a CUSUM towards the reference) and a
     cooldown before it can fire again. Without a reference the first
@@ -37,7 +38,9 @@ class MetricMonitor:
         self._bn = 0
         self._bsum = 0.0
         self._bsq = 0.0
+        self._rsum = 0.0
         self._bfirst = ""
+        self._lags: deque[float] = deque()
         self._phase = _WATCH
         self._dir = 1
         self._k_res = 0.0
@@ -57,7 +60,11 @@ class MetricMonitor:
             return
         self._mean = reference.mean
         self._block = reference.block
-        self._zscale = math.sqrt(reference.block) / reference.lr_std
+        self._ar = reference.ar
+        self._lags = deque(maxlen=len(reference.ar))
+        # z units per reference std of a step in the statistic (the charts' design scale)
+        self._scale = reference.std * math.sqrt(reference.block) / reference.lr_std
+        self._zscale = math.sqrt(reference.block) / (reference.lr_std * (1.0 - sum(reference.ar)))
         self._indicator = reference.indicator
         if reference.indicator:
             self._zscale *= 2.0 * reference.std
@@ -86,24 +93,38 @@ class MetricMonitor:
             self._warm.append(x)
             if len(self._warm) >= self.config.warmup_frames:
                 self._set_reference(estimate_reference(self._warm, self.config))
+                if self._ar:  # the warm-up's last values are the filter's first lags
+                    self._lags.extend(v - self._mean for v in self._warm[-len(self._ar) :])
                 self._warm = []
             return None
+        r = x - self._mean
+        if self._ar:
+            lags = self._lags
+            if len(lags) < len(self._ar):  # the filter needs its lags before its first residual
+                lags.append(r)
+                return None
+            y = r
+            for c, lag in zip(self._ar, reversed(lags), strict=True):
+                r -= c * lag
+            lags.append(y)
         if self._bn == 0:
             self._bfirst = frame_id
         self._bn += 1
         self._bsum += x
         self._bsq += x * x
+        self._rsum += r
         if self._bn < self._block:
             return None
         if self._indicator:  # Anscombe's arcsine: near-Gaussian tails for counts
             m = math.asin(math.sqrt(min(max(self._bsum + 0.375, 0.0) / (self._bn + 0.75), 1.0)))
+            z = (m - self._mean) * self._zscale
         else:
-            m = self._bsum / self._bn
-        z = (m - self._mean) * self._zscale
+            z = self._rsum / self._bn * self._zscale
         self._history.append([self._bfirst, self._bn, self._bsum, self._bsq, z])
         self._bn = 0
         self._bsum = 0.0
         self._bsq = 0.0
+        self._rsum = 0.0
         self._zsum += z
         self._zn += 1
         return self._on_block(z, frame_id, at)
@@ -160,7 +181,7 @@ class MetricMonitor:
         cp, after, examples = self._evidence(start)
         level = sum(b[4] for b in list(self._history)[start:]) * self._dir
         level /= max(1, len(self._history) - start)
-        self._k_res = max(0.5 * level, self.config.min_resolve_shift)
+        self._k_res = max(0.5 * level, self.config.min_resolve_shift * self._scale)
         self._h_res = cusum_threshold(self.config.detector_arl_frames / self._block, self._k_res)
         self._s_res = 0.0
         self._phase = _FIRING
@@ -218,7 +239,8 @@ class MetricMonitor:
             "warm": list(self._warm),
             "history": [list(b) for b in self._history],
             "frames": self._frames,
-            "block": [self._bn, self._bsum, self._bsq, self._bfirst],
+            "block": [self._bn, self._bsum, self._bsq, self._rsum, self._bfirst],
+            "lags": list(self._lags),
             "phase": self._phase,
             "resolve": [
                 self._dir,
@@ -241,13 +263,15 @@ class MetricMonitor:
             [str(b[0]), int(b[1]), float(b[2]), float(b[3]), float(b[4])] for b in state["history"]
         )
         self._frames = int(state["frames"])
-        bn, bsum, bsq, bfirst = state["block"]
-        self._bn, self._bsum, self._bsq, self._bfirst = (
+        bn, bsum, bsq, rsum, bfirst = state["block"]
+        self._bn, self._bsum, self._bsq, self._rsum, self._bfirst = (
             int(bn),
             float(bsum),
             float(bsq),
+            float(rsum),
             str(bfirst),
         )
+        self._lags.extend(float(v) for v in state["lags"])
         if state["phase"] not in (_WATCH, _FIRING, _COOLDOWN):
             raise ValueError(f"unknown drift phase {state['phase']!r}")
         self._phase = state["phase"]

@@ -23,6 +23,8 @@ from detectors.drift import (
     cusum_threshold,
     estimate_reference,
 )
+from detectors.drift.cusum import discrete_cusum_arl, discrete_cusum_threshold
+from detectors.drift.reference import indicator_block_law
 
 CONFIG = DriftConfig()
 
@@ -66,20 +68,79 @@ def test_independent_stream_is_not_blocked() -> None:
     assert ref.tau < 1.5 and ref.block == 1 and ref.lr_std == ref.std
 
 
-def test_correlated_stream_is_blocked_and_standardised_by_long_run_std() -> None:
+def _block_z(ref_values: np.ndarray, live: np.ndarray, config: DriftConfig = CONFIG) -> np.ndarray:
+    """Every standardised block value of ``live`` against a reference learnt on ``ref_values``."""
+    cfg = config.model_copy(update={"history_blocks": len(live)})
+    mon = CameraDriftMonitor(cfg, calibrate({"m": ref_values}, cfg, replay=False))
+    run(mon, [{"m": v} for v in live.tolist()])
+    return np.array([b[4] for b in mon.metrics["m"]._history])
+
+
+def test_autoregressive_stream_is_prewhitened_not_blocked() -> None:
     rng = np.random.default_rng(2)
     ref = estimate_reference(ar1(rng, 20_000) * 3 + 50, CONFIG)
-    assert 14 < ref.tau < 26  # (1 + 0.9) / (1 - 0.9) = 19
-    assert ref.block > 10
+    assert len(ref.ar) == 1 and ref.ar[0] == pytest.approx(0.9, abs=0.02)
+    assert ref.tau < 1.5 and ref.block == 1  # the residuals are left independent
+    assert ref.lr_std == pytest.approx(3 * math.sqrt(19), rel=0.1)  # (1 + 0.9) / (1 - 0.9)
+    # fresh clean data against that reference: z ~ N(0, 1), uncorrelated frame to frame
+    z = _block_z(ar1(rng, 20_000) * 3 + 50, ar1(rng, 50_000) * 3 + 50)
+    assert abs(z.mean()) < 0.1 and 0.9 < z.var() < 1.1
+    assert abs(np.corrcoef(z[1:], z[:-1])[0, 1]) < 0.05
+
+
+def test_correlation_left_unmodelled_is_averaged_in_blocks() -> None:
+    # prewhitening off: the autoregression's correlation is all left to the blocks
+    rng = np.random.default_rng(12)
+    cfg = DriftConfig(max_ar_order=0)
+    ref = estimate_reference(ar1(rng, 20_000) * 3 + 50, cfg)
+    assert ref.ar == () and 14 < ref.tau < 26 and ref.block > 10
     assert ref.lr_std == pytest.approx(3 * math.sqrt(19), rel=0.2)
-    # fresh clean data standardised against that reference: block z values ~ N(0, 1) in the
-    # long run (variance of sums of 10 consecutive z values ~ 10)
-    mon = CameraDriftMonitor(CONFIG, calibrate({"m": ar1(rng, 20_000) * 3 + 50}, CONFIG))
-    run(mon, [{"m": v} for v in (ar1(rng, 200_000) * 3 + 50).tolist()])
-    z = np.array([b[4] for b in mon.metrics["m"]._history])
-    assert abs(z.mean()) < 0.4
-    sums = z[: len(z) // 10 * 10].reshape(-1, 10).sum(axis=1)
-    assert 0.5 < sums.var() / 10 < 1.6
+    z = _block_z(ar1(rng, 20_000) * 3 + 50, ar1(rng, 200_000) * 3 + 50, cfg)
+    assert abs(z.mean()) < 0.1
+    sums = z[: len(z) // 10 * 10].reshape(-1, 10).sum(axis=1)  # long-run variance ~ 1
+    assert 0.8 < sums.var() / 10 < 1.25
+
+
+def test_a_step_moves_prewhitened_z_by_its_design_scale() -> None:
+    rng = np.random.default_rng(13)
+    clean = ar1(rng, 20_000)
+    live = ar1(rng, 40_000) + 1.0  # a 1-sigma step throughout
+    ref = estimate_reference(clean, CONFIG)
+    scale = ref.std * math.sqrt(ref.block) / ref.lr_std
+    assert _block_z(clean, live).mean() == pytest.approx(scale, rel=0.25)
+    assert ref.allowances[1] == pytest.approx(0.5 * scale, rel=1e-6)  # the 1-sigma chart
+
+
+def test_discrete_run_length_matches_siegmund_on_gaussian_increments() -> None:
+    v = np.linspace(-6, 6, 241)
+    p = np.exp(-v * v / 2)
+    p /= p.sum()
+    for k in (0.25, 0.5, 1.0):
+        h = cusum_threshold(1e4, k)  # one side 1e4, so both sides together 5e3
+        assert discrete_cusum_arl(v, p, h, k) == pytest.approx(5e3, rel=0.12)
+
+
+def test_rare_class_thresholds_hold_their_run_length_on_simulated_blocks() -> None:
+    rng = np.random.default_rng(14)
+    x = (rng.random(20_000) < 0.05).astype(float)
+    ref = estimate_reference(x, CONFIG)
+    assert ref.indicator and ref.ar == () and ref.block >= 200
+    values, probs = indicator_block_law(0.05, 0.05, ref.std, ref.lr_std, ref.block)
+    assert probs.sum() == pytest.approx(1.0)
+    k = ref.allowances[0]
+    h = discrete_cusum_threshold(values, probs, 150, k)
+    # a Gaussian threshold for the same run length is too low: the empty-block tail is heavy
+    assert h > cusum_threshold(300, k)
+    runs = []
+    for _ in range(400):
+        up = down = 0.0
+        t = 0
+        while up <= h and down <= h:
+            z = rng.choice(values, p=probs)
+            up, down = max(0.0, up + z - k), max(0.0, down - z - k)
+            t += 1
+        runs.append(t)
+    assert 120 < np.mean(runs) < 185
 
 
 def test_class_frequency_convention_fills_absent_classes_with_zero() -> None:
