@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import math
+import sys
+from array import array
 from collections import deque
 from typing import Any
 
@@ -13,6 +16,21 @@ from detectors.drift.reference import MetricReference, estimate_reference
 
 DETECTOR = "page_hinkley"
 _WATCH, _FIRING, _COOLDOWN = "watch", "firing", "cooldown"
+
+
+def _encode(values: array) -> str:
+    """Base64 of little-endian float32 values."""
+    if sys.byteorder == "big":
+        values = array("f", values)
+        values.byteswap()
+    return base64.b64encode(values.tobytes()).decode("ascii")
+
+
+def _decode(text: str) -> array:
+    values = array("f", base64.b64decode(text, validate=True))
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
 
 
 class MetricMonitor:
@@ -32,7 +50,9 @@ class MetricMonitor:
     ) -> None:
         self.name = name
         self.config = config
-        self._warm: list[float] = []
+        # warm-up values are kept (and saved) as float32: the statistics carry far less
+        # precision, and a camera's changelog carries 4 bytes a value instead of ~20
+        self._warm = array("f")
         self._history: deque[list[Any]] = deque(maxlen=config.history_blocks)
         self._frames = 0
         self._bn = 0
@@ -95,7 +115,7 @@ class MetricMonitor:
                 self._set_reference(estimate_reference(self._warm, self.config))
                 if self._ar:  # the warm-up's last values are the filter's first lags
                     self._lags.extend(v - self._mean for v in self._warm[-len(self._ar) :])
-                self._warm = []
+                self._warm = array("f")
             return None
         r = x - self._mean
         if self._ar:
@@ -236,7 +256,7 @@ class MetricMonitor:
     def state(self) -> dict[str, Any]:
         return {
             "reference": None if self.reference is None else self.reference.model_dump(mode="json"),
-            "warm": list(self._warm),
+            "warm": _encode(self._warm),
             "history": [list(b) for b in self._history],
             "frames": self._frames,
             "block": [self._bn, self._bsum, self._bsq, self._rsum, self._bfirst],
@@ -258,7 +278,7 @@ class MetricMonitor:
     def from_state(cls, name: str, state: dict[str, Any], config: DriftConfig) -> MetricMonitor:
         ref = state["reference"]
         self = cls(name, config, None if ref is None else MetricReference.model_validate(ref))
-        self._warm = [float(v) for v in state["warm"]]
+        self._warm = _decode(state["warm"])
         self._history.extend(
             [str(b[0]), int(b[1]), float(b[2]), float(b[3]), float(b[4])] for b in state["history"]
         )

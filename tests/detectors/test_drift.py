@@ -151,8 +151,8 @@ def test_class_frequency_convention_fills_absent_classes_with_zero() -> None:
     mon.update(class_frequency_stats(["person"]), frame_id="f40", at=40.0)
     mon.update({"brightness": 3.0}, frame_id="f41", at=41.0)  # no predictions: no class value
     person, car = mon.metrics["class_freq:person"], mon.metrics["class_freq:car"]
-    assert person._warm == [0.0] * 40 + [1.0]  # earlier prediction frames back-filled
-    assert car._warm == [1.0] * 40 + [0.0]
+    assert list(person._warm) == [0.0] * 40 + [1.0]  # earlier prediction frames back-filled
+    assert list(car._warm) == [1.0] * 40 + [0.0]
     assert CLASS_FRAME_KEY not in mon.metrics
 
 
