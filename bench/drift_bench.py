@@ -7,11 +7,16 @@ Debian ``opencv-doc``), analysed at 384x288: per-frame brightness (mean gray) an
 Long real no-change streams walk the 795 frames forwards and backwards (no jumps).
 
 Columns: ``framegate`` is :class:`detectors.drift.CameraDriftMonitor` calibrated on a clean
-period of the same stream; ``river ADWIN`` / ``river PH`` are ``ADWIN()`` and
-``PageHinkley()`` with defaults on the raw statistic (fed the clean period too; a detection
-before the change is ignored for delays, so their delays are flattering); ``oracle`` is a
-one-sided CUSUM that knows the distribution before and after (AR(1) model included), at one
-false alarm per 100,000 frames.
+period of the same stream (prewhitened, then blocked); ``blocks only`` is the same with
+prewhitening off (``max_ar_order=0``: block means of one autocorrelation time), the other
+decorrelation the issue asks to measure; ``1-stat`` gives framegate the oracle's budget;
+``river ADWIN`` / ``river PH`` are ``ADWIN()`` and ``PageHinkley()`` with defaults on the
+raw statistic (fed the clean period too; a detection before the change is ignored for
+delays, so their delays are flattering); ``oracle`` is a one-sided CUSUM that knows the
+distribution before and after (AR(1) model included), at one false alarm per 100,000 frames.
+
+Delay counts the frames from the first changed one up to and including the one that
+fired (1 = fired on the first changed frame), as Siegmund's and Lorden's formulas do.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import cv2
 import numpy as np
 from river.drift import ADWIN, PageHinkley
 from scipy.signal import lfilter
+from scipy.stats import chi2
 
 from detectors.drift import CameraDriftMonitor, DriftConfig, calibrate, cusum_threshold
 
@@ -39,6 +45,8 @@ N_REF_REAL = 8_000
 CONFIG = DriftConfig(target_false_alarms_per_day=1.728, frame_rate=2.0, expected_metrics=6)
 # The oracle's terms: the whole budget (1 per 100,000 frames) on one statistic.
 CONFIG_ONE = CONFIG.model_copy(update={"expected_metrics": 1})
+# The other decorrelation: block means of about one autocorrelation time, no prewhitening.
+CONFIG_BLOCKS = CONFIG.model_copy(update={"max_ar_order": 0})
 
 
 # -- streams -----------------------------------------------------------------------------
@@ -130,16 +138,19 @@ def river_alarms(factory: Callable, streams: dict) -> list[int]:
     return sorted(fires)
 
 
+DELAY_KEYS = ("framegate", "blocks only", "framegate 1-stat", "river ADWIN", "river PH", "oracle")
+
+
 def oracle_delay(x: np.ndarray, start: int, shift: float, phi: float = 0.0) -> float:
     """Known-model CUSUM (ARL 1e5) on the AR(phi) residuals, from ``start``; delay or inf."""
-    r = x[start - 1 :] - phi * x[start - 2 : -1] if phi else x[start:]
+    r = x[start:] - phi * x[start - 1 : -1] if phi else x[start:]
     sd = math.sqrt(1 - phi**2) if phi else 1.0
     mu = shift * (1 - phi) / sd
     k = mu / 2
     h = cusum_threshold(1e5, k)
     s = 0.0
     sign = 1 if shift > 0 else -1
-    for i, v in enumerate((r / sd).tolist()):
+    for i, v in enumerate((r / sd).tolist(), start=1):
         s = max(0.0, s + sign * v - abs(k))
         if s > h:
             return float(i)
@@ -147,11 +158,11 @@ def oracle_delay(x: np.ndarray, start: int, shift: float, phi: float = 0.0) -> f
 
 
 # -- experiments -------------------------------------------------------------------------
-def false_alarms(kind: str, n: int, cams: int, seed: int) -> dict[str, float]:
+def false_alarms(kind: str, n: int, cams: int, seed: int) -> dict[str, tuple[int, int]]:
+    """(alarms, frames) per detector on no-change streams; river runs on the first camera."""
     rng = np.random.default_rng(seed)
-    counts = {"framegate": 0, "river ADWIN": 0, "river PH": 0}
-    frames = 0
-    for _ in range(cams):
+    counts = {k: [0, 0] for k in ("framegate", "blocks only", "river ADWIN", "river PH")}
+    for cam in range(cams):
         if kind == "real":
             rs = real_stats()["clean"]
             idx, var = real_walk(rng, N_REF_REAL + n, rs.shape[1], rs.shape[0])
@@ -169,36 +180,46 @@ def false_alarms(kind: str, n: int, cams: int, seed: int) -> dict[str, float]:
             full["class_freq:car"] = bernoulli(0.3)(rng, N_REF + n)
         ref = {k: v[:split] for k, v in full.items()}
         live = {k: v[split:] for k, v in full.items()}
-        counts["framegate"] += len(framegate_alarms(ref, live))
-        counts["river ADWIN"] += len(river_alarms(ADWIN, live))
-        counts["river PH"] += len(river_alarms(PageHinkley, live))
-        frames += n
-    out = {k: v * 1e5 / frames for k, v in counts.items()}
-    out["oracle"] = 1.0
-    out["metrics"] = float(len(live))
-    return out
+        fires = {"framegate": framegate_alarms(ref, live)}
+        if kind != "iid":  # independent data is never prewhitened: blocks only is the same
+            fires["blocks only"] = framegate_alarms(ref, live, CONFIG_BLOCKS)
+        if cam == 0:
+            fires["river ADWIN"] = river_alarms(ADWIN, live)
+            fires["river PH"] = river_alarms(PageHinkley, live)
+        for name, f in fires.items():
+            counts[name][0] += len(f)
+            counts[name][1] += n
+    return {k: (a, f) for k, (a, f) in counts.items()} | {"metrics": (len(live), 1)}
+
+
+def per_1e5(alarms: int, frames: int) -> str:
+    """Rate per 100,000 frames with its exact 95 % Poisson interval."""
+    if not frames:
+        return "= framegate"
+    lo = chi2.ppf(0.025, 2 * alarms) / 2 if alarms else 0.0
+    hi = chi2.ppf(0.975, 2 * alarms + 2) / 2
+    return f"{alarms * 1e5 / frames:.2f} [{lo * 1e5 / frames:.2f}-{hi * 1e5 / frames:.2f}]"
 
 
 def delays(make: Callable, reps: int, seed: int, horizon: int) -> dict[str, list[float]]:
     """``make(rng)`` -> (reference dict, live dict, change index, oracle delay or None)."""
     rng = np.random.default_rng(seed)
-    res: dict[str, list[float]] = {
-        "framegate": [],
-        "framegate 1-stat": [],
-        "river ADWIN": [],
-        "river PH": [],
-        "oracle": [],
-    }
+    res: dict[str, list[float]] = {k: [] for k in DELAY_KEYS}
     for _ in range(reps):
         ref, live, change, oracle = make(rng)
         for name, fires in (
             ("framegate", framegate_alarms(ref, live)),
+            ("blocks only", framegate_alarms(ref, live, CONFIG_BLOCKS)),
             ("framegate 1-stat", framegate_alarms(ref, live, CONFIG_ONE)),
             ("river ADWIN", river_alarms(ADWIN, {k: np.r_[ref[k], live[k]] for k in live})),
             ("river PH", river_alarms(PageHinkley, {k: np.r_[ref[k], live[k]] for k in live})),
         ):
-            off = 0 if name.startswith("framegate") else len(next(iter(ref.values())))
-            after = [f - off - change for f in fires if f - off >= change]
+            off = (
+                0
+                if name in ("framegate", "blocks only", "framegate 1-stat")
+                else len(next(iter(ref.values())))
+            )
+            after = [f - off - change + 1 for f in fires if f - off >= change]
             res[name].append(after[0] if after and after[0] <= horizon else math.inf)
         if oracle is not None:
             res["oracle"].append(oracle)
@@ -250,14 +271,15 @@ def real_change(condition: str, pre: int, post: int) -> Callable:
     return make
 
 
-def throughput(seconds: float) -> float:
+def throughput(kind: str, seconds: float) -> float:
     rng = np.random.default_rng(3)
+    gen = ar1 if kind == "ar1" else iid
     names = ("brightness", "sharpness", "embedding_distance", "confidence")
-    ref = calibrate({m: ar1(rng, 5000) for m in names}, CONFIG, replay=False)
+    ref = calibrate({m: gen(rng, 5000) for m in names}, CONFIG, replay=False)
     mon = CameraDriftMonitor(CONFIG, ref)
     rows = [
         dict(zip(names, r, strict=True))
-        for r in np.c_[[ar1(rng, 50_000) for _ in names]].T.tolist()
+        for r in np.c_[[gen(rng, 50_000) for _ in names]].T.tolist()
     ]
     ids = [str(i) for i in range(len(rows))]
     done, t0 = 0, time.perf_counter()
@@ -280,51 +302,62 @@ def fmt(v: list[float]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer frames and repetitions")
+    ap.add_argument("--seed", type=int, default=11, help="seed of the no-change streams")
     args = ap.parse_args()
-    n_fa, cams, reps = (200_000, 1, 20) if args.quick else (500_000, 2, 60)
+    n_fa, cams, reps = (200_000, 1, 20) if args.quick else (1_000_000, 4, 100)
     t0 = time.perf_counter()
     print(
         f"config: {CONFIG.target_false_alarms_per_day}/camera/day over "
         f"{CONFIG.expected_metrics} statistics at {CONFIG.frame_rate} fps "
         f"= 1 per {CONFIG.frames_per_false_alarm:,.0f} frames; design shifts {CONFIG.design_shifts}"
     )
-    print("\nfalse alarms per 100,000 frames per camera, all statistics combined (no change)")
-    print(f"{'stream':<26}{'stats':>6}{'framegate':>11}{'ADWIN':>9}{'PH':>9}{'oracle':>8}")
+    print(
+        "\nfalse alarms per 100,000 frames per camera, all statistics combined (no change), "
+        "[95 % Poisson interval]"
+    )
+    print(
+        f"{'stream':<26}{'stats':>6}{'framegate':>22}{'blocks only':>22}{'ADWIN':>9}{'PH':>9}"
+        f"{'oracle':>8}"
+    )
     for kind, label in (
         ("iid", "independent N(0,1)"),
         ("ar1", f"AR(1) phi={PHI}"),
         ("real", "real vtest.avi (static)"),
     ):
-        r = false_alarms(kind, n_fa, cams, seed=11)
+        r = false_alarms(kind, n_fa, cams, seed=args.seed)
+        river = [r[k][0] * 1e5 / r[k][1] for k in ("river ADWIN", "river PH")]
         print(
-            f"{label:<26}{r['metrics']:>6.0f}{r['framegate']:>11.2f}{r['river ADWIN']:>9.1f}"
-            f"{r['river PH']:>9.1f}{'1 (def)':>8}"
+            f"{label:<26}{r['metrics'][0]:>6}{per_1e5(*r['framegate']):>22}"
+            f"{per_1e5(*r['blocks only']):>22}{river[0]:>9.1f}{river[1]:>9.1f}{'1 (def)':>8}"
         )
-    print(f"  ({cams} camera(s) x {n_fa:,} frames per stream)")
+    print(f"  ({cams} camera(s) x {n_fa:,} frames per stream; river: the first camera)")
 
-    print(f"\ndetection delay in frames: mean median p90 misses ({reps} runs each)")
     print(
-        "framegate: budget of the FA table (1e-5 per camera over 6 statistics); "
-        "1-stat: the oracle's budget (1e-5 on this one statistic)"
+        f"\ndetection delay in frames: mean median p90 misses "
+        f"({reps} runs each, {4 * reps} on steps)"
     )
-    keys = ("framegate", "framegate 1-stat", "river ADWIN", "river PH", "oracle")
-    print(f"{'change':<26}" + "".join(f"{k:>24}" for k in keys) + "  mean/oracle")
+    print(
+        "framegate and blocks only: budget of the FA table (1e-5 per camera over 6 "
+        "statistics); 1-stat: the oracle's budget (1e-5 on this one statistic)"
+    )
+    print(f"{'change':<26}" + "".join(f"{k:>24}" for k in DELAY_KEYS) + "  mean/oracle (1-stat)")
+    # the delay targets are judged on the steps: 4x the runs there
     cases = [
-        ("iid step 0.5 sigma", step(iid, 0.5, 500, 3000), 3000),
-        ("iid step 1 sigma", step(iid, 1.0, 500, 2000), 2000),
-        ("iid step 2 sigma", step(iid, 2.0, 500, 1000), 1000),
-        ("AR(1) step 0.5 sigma", step(ar1, 0.5, 500, 5000, PHI), 5000),
-        ("AR(1) step 1 sigma", step(ar1, 1.0, 500, 3000, PHI), 3000),
-        ("AR(1) step 2 sigma", step(ar1, 2.0, 500, 2000, PHI), 2000),
-        ("iid ramp 0->2 sigma/2000", ramp(500, 2000, 1000), 3000),
-        ("class freq 10% -> 20%", class_shift(500, 5000), 5000),
-        ("real: darken x0.9", real_change("darken", 1000, 3000), 3000),
-        ("real: fog 20%", real_change("fog", 1000, 3000), 3000),
-        ("real: blur sigma=1", real_change("blur", 1000, 3000), 3000),
+        ("iid step 0.5 sigma", step(iid, 0.5, 500, 3000), 3000, 4),
+        ("iid step 1 sigma", step(iid, 1.0, 500, 2000), 2000, 4),
+        ("iid step 2 sigma", step(iid, 2.0, 500, 1000), 1000, 4),
+        ("AR(1) step 0.5 sigma", step(ar1, 0.5, 500, 5000, PHI), 5000, 4),
+        ("AR(1) step 1 sigma", step(ar1, 1.0, 500, 3000, PHI), 3000, 4),
+        ("AR(1) step 2 sigma", step(ar1, 2.0, 500, 2000, PHI), 2000, 4),
+        ("iid ramp 0->2 sigma/2000", ramp(500, 2000, 1000), 3000, 1),
+        ("class freq 10% -> 20%", class_shift(500, 5000), 5000, 1),
+        ("real: darken x0.9", real_change("darken", 1000, 3000), 3000, 1),
+        ("real: fog 20%", real_change("fog", 1000, 3000), 3000, 1),
+        ("real: blur sigma=1", real_change("blur", 1000, 3000), 3000, 1),
     ]
-    for i, (label, make, horizon) in enumerate(cases):
-        d = delays(make, reps, seed=100 + i, horizon=horizon)
-        cols = [fmt(d[k]) if d[k] else f"{'-':>22}" for k in keys]
+    for i, (label, make, horizon, more) in enumerate(cases):
+        d = delays(make, reps * more, seed=100 + i, horizon=horizon)
+        cols = [fmt(d[k]) if d[k] else f"{'-':>22}" for k in DELAY_KEYS]
         ratio = ""
         if d["oracle"]:
             for k in ("framegate", "framegate 1-stat"):
@@ -332,11 +365,12 @@ def main() -> None:
                 ratio += f"  x{np.mean(fg) / np.mean(d['oracle']):.2f}" if fg else "  -"
         print(f"{label:<26}" + "".join(f"{c:>24}" for c in cols) + ratio)
 
-    rate = throughput(3.0 if args.quick else 10.0)
-    print(
-        f"\nthroughput: {rate:,.0f} detector updates/s on one core "
-        f"(CameraDriftMonitor.update, 4 statistics per frame)"
-    )
+    for kind in ("ar1", "iid"):
+        rate = throughput(kind, 3.0 if args.quick else 10.0)
+        print(
+            f"\nthroughput ({kind}): {rate:,.0f} detector updates/s on one core "
+            f"(CameraDriftMonitor.update, 4 statistics per frame)"
+        )
     print(f"total bench time {time.perf_counter() - t0:.0f} s")
 
 
