@@ -66,6 +66,7 @@ class MetricMonitor:
         self._k_res = 0.0
         self._h_res = 0.0
         self._s_res = 0.0
+        self._hold = 0
         self._cool_until = 0
         self._fired = ""
         self._zsum = 0.0
@@ -157,6 +158,9 @@ class MetricMonitor:
                     return self._fire(chart, frame_id, at)
             return None
         if self._phase == _FIRING:
+            if self._hold > 0:  # the residual filter still remembers frames before the change
+                self._hold -= 1
+                return None
             self._s_res = max(0.0, self._s_res + self._k_res - self._dir * z)
             if self._s_res > self._h_res:
                 return self._resolve(frame_id, at)
@@ -166,13 +170,14 @@ class MetricMonitor:
         return None
 
     def _since(self, k: float, sign: int) -> int:
-        """Index in history where the CUSUM of sign * (z - k) last left zero."""
-        best, total, start = 0.0, 0.0, len(self._history)
+        """Index in history where the CUSUM of sign * (z - k) last left zero (at least the
+        last block, so evidence is never empty)."""
+        best, total, start = 0.0, 0.0, len(self._history) - 1
         for i in range(len(self._history) - 1, -1, -1):
             total += sign * self._history[i][4] - k
             if total > best:
                 best, start = total, i
-        return start
+        return max(start, 0)
 
     def _evidence(self, start: int) -> tuple[str | None, dict[str, float], list[str]]:
         blocks = list(self._history)[start:]
@@ -199,11 +204,21 @@ class MetricMonitor:
         self._dir = chart.direction
         start = self._since(chart.delta, self._dir)
         cp, after, examples = self._evidence(start)
-        level = sum(b[4] for b in list(self._history)[start:]) * self._dir
-        level /= max(1, len(self._history) - start)
-        self._k_res = max(0.5 * level, self.config.min_resolve_shift * self._scale)
+        # The resolve chart looks for a return of the size that fired, in z units. A
+        # prewhitened z is an innovation (a step shows as one spike, then a small sustained
+        # shift), so the size comes from the raw level; an indicator's z is a level already.
+        if self._indicator:
+            level = sum(b[4] for b in list(self._history)[start:]) * self._dir
+            level /= max(1, len(self._history) - start)
+        else:
+            level = self._dir * (after.get("mean", ref.mean) - ref.mean) / ref.std * self._scale
+        # capped like the charts, so that one block's noise cannot resolve a large change
+        self._k_res = min(
+            max(0.5 * level, self.config.min_resolve_shift * self._scale), self.config.max_allowance
+        )
         self._h_res = cusum_threshold(self.config.detector_arl_frames / self._block, self._k_res)
         self._s_res = 0.0
+        self._hold = -(-len(self._ar) // self._block)
         self._phase = _FIRING
         self._fired = frame_id
         shift = (after.get("mean", ref.mean) - ref.mean) / ref.std
@@ -267,6 +282,7 @@ class MetricMonitor:
                 self._k_res,
                 self._h_res,
                 self._s_res,
+                self._hold,
                 self._cool_until,
                 self._fired,
             ],
@@ -295,8 +311,9 @@ class MetricMonitor:
         if state["phase"] not in (_WATCH, _FIRING, _COOLDOWN):
             raise ValueError(f"unknown drift phase {state['phase']!r}")
         self._phase = state["phase"]
-        d, k, h, s, cool, fired = state["resolve"]
+        d, k, h, s, hold, cool, fired = state["resolve"]
         self._dir, self._k_res, self._h_res, self._s_res = int(d), float(k), float(h), float(s)
+        self._hold = int(hold)
         self._cool_until, self._fired = int(cool), str(fired)
         self._zsum, self._zn = float(state["z"][0]), int(state["z"][1])
         if len(state["charts"]) != len(self._charts):

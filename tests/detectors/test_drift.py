@@ -180,6 +180,24 @@ def test_one_change_gives_one_alert_then_resolved_then_cooldown() -> None:
     assert first.example_frame_ids and all(int(f[1:]) >= 950 for f in first.example_frame_ids)
 
 
+def test_large_step_on_a_prewhitened_statistic_resolves_only_when_it_returns() -> None:
+    # an AR(2) whose negative second lag makes the residual filter overshoot after a step:
+    # those spikes must not read as a return to the reference
+    rng = np.random.default_rng(15)
+
+    def ar2(n: int) -> np.ndarray:
+        return lfilter([1.0], [1.0, -1.2, 0.4], rng.normal(size=n + 200))[200:]
+
+    mon = CameraDriftMonitor(CONFIG, calibrate({"s": ar2(20_000)}, CONFIG, replay=False))
+    assert len(mon.reference.metrics["s"].ar) >= 2
+    x = ar2(3000)
+    x[1000:2000] += 40.0  # a huge step held for 1000 frames, then gone
+    got = [(e.status, int(e.frame_id[1:])) for e in run(mon, [{"s": v} for v in x.tolist()])]
+    assert [s for s, _ in got] == ["firing", "resolved"], got
+    assert 1000 <= got[0][1] < 1005
+    assert 2000 <= got[1][1] < 2030
+
+
 def test_missing_statistics_are_skipped() -> None:
     rng = np.random.default_rng(4)
     ref = calibrate({"a": rng.normal(size=5000), "b": rng.normal(size=5000)}, CONFIG)
