@@ -38,10 +38,14 @@ BAD_INPUTS = [
 ]
 
 
-def worker_env(settings: Settings) -> dict[str, str]:
+def worker_env(settings: Settings, *, frames_per_camera: int, fps: float) -> dict[str, str]:
     env = {**os.environ, "FRAMEGATE_BOOTSTRAP_SERVERS": bootstrap_servers(settings)}
     if settings.bootstrap_servers is None:
         env["FRAMEGATE_BROKER_FLAVOR"] = "tansu"
+    # A demo lasts minutes, not days: drift references are learnt on each camera's clean
+    # first half (the simulator's faults and dusk come later), at the demo's frame rate.
+    env.setdefault("FRAMEGATE_DRIFT_WARMUP_FRAMES", str(max(100, frames_per_camera // 2)))
+    env.setdefault("FRAMEGATE_DRIFT_FRAME_RATE", f"{fps:g}")
     return env
 
 
@@ -83,11 +87,14 @@ class Tally:
                 lines.append(f"{'':<34}injected: {self.injected[camera]}")
         dead = ", ".join(f"{r} {n}" for r, n in self.deadletter.items()) or "none"
         lines.append(f"dead letters: {dead}")
-        lines.append(f"alerts: {len(self.alerts)}")
-        for alert in self.alerts[:10]:
+        resolved = {a["alert_id"] for a in self.alerts if a["status"] == "resolved"}
+        firing = [a for a in self.alerts if a["status"] == "firing"]
+        lines.append(f"alerts: {len(firing)} raised, {len(resolved)} of them resolved")
+        for alert in firing[:20]:
             lines.append(
-                f"  {alert['status']} {alert['kind']} {alert.get('camera_id') or 'fleet'}"
-                f" {alert['metric']} ({alert['detector']}) {alert.get('detail', '')}"
+                f"  {alert['kind']:<13} {alert.get('camera_id') or 'fleet':<6} "
+                f"{alert['metric']:<12} {alert.get('detail', '')}"
+                + ("  (resolved)" if alert["alert_id"] in resolved else "")
             )
         return "\n".join(lines)
 
@@ -128,6 +135,12 @@ async def _simulate(
         plan = "; ".join(
             f"{e.fault}, frames {e.start}-{e.start + e.length - 1}" for e in camera.episodes
         )
+        if camera.dusk is not None:
+            dusk = camera.dusk
+            plan = (
+                f"dusk, light down to {dusk.floor:.0%} over frames "
+                f"{dusk.start}-{dusk.start + dusk.ramp - 1}, then held"
+            )
         tally.injected[camera.camera_id] = f"{plan or 'nothing'} ({camera.scene})"
     streams = [camera.stream() for camera in simulated]
     stop = asyncio.Event()
@@ -172,7 +185,8 @@ def run_demo(settings: Settings, *, duration: float, cameras: int, fps: float) -
     tally = Tally()
     with broker_for(settings):
         asyncio.run(ensure_topics(settings))
-        worker = spawn_worker(worker_env(settings), log)
+        env = worker_env(settings, frames_per_camera=int(duration * fps), fps=fps)
+        worker = spawn_worker(env, log)
         try:
             try:
                 ready = wait_ready(worker, log)

@@ -2,7 +2,8 @@
 
 Each camera watches one real scene (the photos shipped with scikit-image and scikit-learn,
 or OpenCV's ``vtest.avi`` street footage when Debian's ``opencv-doc`` is installed) with
-sensor noise and flicker, so consecutive frames differ the way a fixed camera's do.
+sensor noise and flicker, so consecutive frames differ the way a fixed camera's do. The
+first camera has no faulty frame but a slow dusk: no frame is bad, the scene drifts.
 """
 
 from __future__ import annotations
@@ -90,6 +91,18 @@ class Episode:
         return self.start <= index < self.start + self.length
 
 
+@dataclass(frozen=True)
+class Dusk:
+    """The light falls to ``floor`` of its level, linearly over ``ramp`` frames from ``start``."""
+
+    start: int
+    ramp: int
+    floor: float = 0.6
+
+    def gain(self, index: int) -> float:
+        return 1.0 - (1.0 - self.floor) * min(max((index - self.start) / self.ramp, 0.0), 1.0)
+
+
 @dataclass
 class SimulatedCamera:
     camera_id: str
@@ -97,6 +110,7 @@ class SimulatedCamera:
     frames: list[np.ndarray]
     episodes: list[Episode]
     seed: int
+    dusk: Dusk | None = None
 
     def stream(self) -> Iterator[tuple[int, np.ndarray, str | None]]:
         """(index, BGR frame, fault or None), forever; ``frozen`` repeats one frame's pixels.
@@ -112,6 +126,8 @@ class SimulatedCamera:
             episode = next((e for e in self.episodes if e.covers(index)), None)
             fault = episode.fault if episode else None
             scene = self._traffic(self.frames[index % len(self.frames)], index)
+            if self.dusk is not None and index >= self.dusk.start:
+                scene = (scene.astype(np.float32) * self.dusk.gain(index)).astype(np.uint8)
             if fault == "frozen":
                 frozen = self._sensor(scene, rng) if frozen is None else frozen
                 yield index, frozen, fault
@@ -141,16 +157,22 @@ class SimulatedCamera:
 
 
 def fleet(cameras: int, *, frames_per_camera: int, seed: int = 7) -> list[SimulatedCamera]:
-    """Cameras over the real scenes; all but the first get one fault episode each."""
+    """Cameras over the real scenes; all but the first get one fault episode from half-way,
+    the first a dusk from two thirds of the way (after a clean first half, the drift
+    monitors' warm-up in the demo)."""
     available = scenes()
     kinds = ["dark", "blur", "frozen", "obstruction", "noise", "glare"]
     out: list[SimulatedCamera] = []
     for number in range(cameras):
         name, frames = available[number % len(available)]
         episodes = []
+        dusk = None
         if number > 0:
             kind = kinds[(number - 1) % len(kinds)]
-            start = max(20, frames_per_camera // 3)
+            start = max(20, frames_per_camera // 2)
             episodes.append(Episode(kind, start, max(5, frames_per_camera // 6)))
-        out.append(SimulatedCamera(f"cam-{number + 1}", name, frames, episodes, seed + number))
+        else:
+            dusk = Dusk(frames_per_camera * 2 // 3, max(1, frames_per_camera // 4))
+        camera = SimulatedCamera(f"cam-{number + 1}", name, frames, episodes, seed + number, dusk)
+        out.append(camera)
     return out
