@@ -34,7 +34,12 @@ async def _forget_fleet(sender: Any, revoked: Any, **kwargs: Any) -> None:
 def _monitor() -> FleetDriftMonitor:
     if not _live:
         state = tables.fleet_state.get(FLEET_KEY)
-        _live["monitor"] = FleetDriftMonitor.from_state(state) if state else FleetDriftMonitor()
+        try:
+            monitor = FleetDriftMonitor.from_state(state) if state else FleetDriftMonitor()
+        except ValueError as exc:  # a layout an older version wrote: learn afresh
+            log.warning("fleet drift state not restored (%s); starting afresh", exc)
+            monitor = FleetDriftMonitor()
+        _live["monitor"] = monitor
     return _live["monitor"]
 
 

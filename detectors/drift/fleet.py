@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
+
+import numpy as np
 
 from detectors.drift.config import DriftConfig, FleetDriftConfig
 from detectors.drift.events import DriftEvent
@@ -14,16 +17,33 @@ from detectors.drift.reference import MetricReference, charts
 VOTE = "camera_vote"
 
 
+@lru_cache(maxsize=256)
+def median_std(cameras: int) -> float:
+    """Standard deviation of the median of ``cameras`` independent N(0, 1) values.
+
+    Seeded simulation (200,000 draws; deterministic, so every worker charts the same
+    values), about ``sqrt(pi / (2 * cameras))`` for many cameras.
+
+    >>> round(median_std(1), 2), round(median_std(25) * 5, 2)
+    (1.0, 1.25)
+    """
+    rng = np.random.default_rng(cameras)
+    draws = rng.standard_normal((max(1, 200_000 // cameras), cameras))
+    return float(np.median(draws, axis=1).std())
+
+
 class FleetDriftMonitor:
     """Drift of the whole fleet, fed by every camera's monitor.
 
     Two signals per statistic:
 
-    * **pooled chart** — each camera's standardised block values
-      (:meth:`CameraDriftMonitor.drain_z`) are pooled per ``period_s`` into
-      ``Z = sum(z) / sqrt(count)``, N(0, 1) when no camera moved, and charted like a camera
-      statistic (same CUSUM, resolve and cooldown logic); it sees a small common shift no
-      single camera can. Its ``before``/``after`` are in units of ``Z``.
+    * **pooled chart** — per ``period_s``, each camera's standardised block values
+      (:meth:`CameraDriftMonitor.drain_z`) are summed into ``m = sum(z) / sqrt(count)``,
+      N(0, 1) when the camera did not move; the median of the cameras' ``m`` over its
+      standard deviation (:func:`median_std`) is ``Z``, charted like a camera statistic
+      (same CUSUM, resolve and cooldown logic). It sees a small shift most cameras share,
+      which no single camera can; one broken camera, however far off, barely moves a
+      median (a mean would follow it). Its ``before``/``after`` are in units of ``Z``.
     * **camera vote** — a fleet ``firing`` event when at least ``min_cameras`` cameras, and
       ``min_fraction`` of the active ones, fire on the same statistic in the same direction
       within ``window_s``; ``resolved`` when fewer than half of that remain.
@@ -49,8 +69,7 @@ class FleetDriftMonitor:
         )
         self._pooled: dict[str, MetricMonitor] = {}
         self._period_start: float | None = None
-        self._acc: dict[str, list[float]] = {}  # metric -> [sum z, count]
-        self._contrib: dict[str, set[str]] = {}
+        self._acc: dict[str, dict[str, list[float]]] = {}  # metric -> camera -> [sum z, n]
         self._seen: dict[str, float] = {}
         self._drifting: dict[str, dict[str, list[Any]]] = {}  # metric -> cam -> [at, dir, cp]
         self._vote: dict[str, list[Any]] = {}  # metric -> [state, until, dir, fired frame id]
@@ -72,10 +91,9 @@ class FleetDriftMonitor:
             out.extend(self._close_period())
         self._seen[camera_id] = at
         for name, (s, n) in (zscores or {}).items():
-            acc = self._acc.setdefault(name, [0.0, 0])
+            acc = self._acc.setdefault(name, {}).setdefault(camera_id, [0.0, 0])
             acc[0] += s
             acc[1] += n
-            self._contrib.setdefault(name, set()).add(camera_id)
         for ev in events:
             cams = self._drifting.setdefault(ev.metric, {})
             if ev.status == "firing":
@@ -92,20 +110,20 @@ class FleetDriftMonitor:
         start = self._period_start
         self._period_start = start + self.config.period_s
         out = []
-        for name, (s, n) in sorted(self._acc.items()):
+        for name, by_camera in sorted(self._acc.items()):
+            means = [s / math.sqrt(n) for s, n in by_camera.values() if n > 0]
             # A period with fewer than min_cameras cameras says nothing about the fleet: its
             # pooled value is one camera's own statistic, already watched by that camera.
-            if n <= 0 or len(self._contrib.get(name, ())) < self.config.min_cameras:
+            if len(means) < self.config.min_cameras:
                 continue
             mon = self._pooled.get(name)
             if mon is None:
                 mon = self._pooled[name] = MetricMonitor(name, self._chart_config, self._pooled_ref)
-            ev = mon.update(s / math.sqrt(n), f"period:{start:.0f}", start)
+            z = float(np.median(means)) / median_std(len(means))
+            ev = mon.update(z, f"period:{start:.0f}", start)
             if ev is not None:
-                cams = tuple(sorted(self._contrib.get(name, ())))
-                out.append(DriftEvent(**{**ev.__dict__, "camera_ids": cams}))
+                out.append(DriftEvent(**{**ev.__dict__, "camera_ids": tuple(sorted(by_camera))}))
         self._acc = {}
-        self._contrib = {}
         return out
 
     def _check_vote(self, metric: str, at: float) -> DriftEvent | None:
@@ -167,10 +185,9 @@ class FleetDriftMonitor:
     def state(self) -> dict[str, Any]:
         """JSON-serialisable state; restore with :meth:`from_state`."""
         return {
-            "version": 1,
+            "version": 2,
             "period_start": self._period_start,
             "acc": self._acc,
-            "contrib": {k: sorted(v) for k, v in self._contrib.items()},
             "seen": self._seen,
             "drifting": self._drifting,
             "vote": self._vote,
@@ -181,13 +198,15 @@ class FleetDriftMonitor:
     def from_state(
         cls, state: dict[str, Any], config: FleetDriftConfig | None = None
     ) -> FleetDriftMonitor:
-        if state.get("version") != 1:
+        if state.get("version") != 2:
             raise ValueError(f"unsupported fleet drift state version {state.get('version')!r}")
         self = cls(config)
         ps = state["period_start"]
         self._period_start = None if ps is None else float(ps)
-        self._acc = {k: [float(v[0]), int(v[1])] for k, v in state["acc"].items()}
-        self._contrib = {k: set(v) for k, v in state["contrib"].items()}
+        self._acc = {
+            k: {c: [float(v[0]), int(v[1])] for c, v in cams.items()}
+            for k, cams in state["acc"].items()
+        }
         self._seen = {k: float(v) for k, v in state["seen"].items()}
         self._drifting = {
             m: {c: [float(v[0]), str(v[1]), v[2]] for c, v in cams.items()}

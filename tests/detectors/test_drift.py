@@ -296,10 +296,11 @@ def test_fleet_vote_fires_once_when_many_cameras_drift_together() -> None:
     assert votes[0].direction == "down" and len(votes[0].camera_ids) >= 3
 
 
-def test_one_broken_camera_is_not_a_fleet_change() -> None:
-    cam_events, fleet_events, _ = _fleet_run(shift_cams=1, n_cams=10, shift=-2.0, seed=8)
+@pytest.mark.parametrize("shift", [-2.0, -0.4], ids=["far-off", "slightly-off"])
+def test_one_broken_camera_is_not_a_fleet_change(shift: float) -> None:
+    cam_events, fleet_events, _ = _fleet_run(shift_cams=1, n_cams=10, shift=shift, seed=8)
     assert sum(e.status == "firing" for e in cam_events) == 1
-    assert not [e for e in fleet_events if e.detector == "camera_vote"]
+    assert fleet_events == []  # neither the vote nor the pooled chart: a median ignores it
 
 
 def test_a_fleet_of_one_camera_never_raises_a_fleet_alert() -> None:
