@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from detectors.camera_health import HEALTH_DETECTOR
 from detectors.drift import DriftEvent
+from detectors.drift.fleet import VOTE
 from schemas import Alert
 
 _NAMESPACE = uuid.UUID("0d7c6b1e-2f4a-4c1b-9e55-666c65657473")  # framegate alerts
@@ -30,6 +31,16 @@ def to_alert(camera_id: str | None, event: DriftEvent) -> Alert:
             f"{where}: {event.metric.replace('_', ' ')}"
             if event.status == "firing"
             else f"{where}: {event.metric.replace('_', ' ')} cleared"
+        )
+    elif event.detector == VOTE:
+        drifting, active = (
+            int(after.get("cameras_drifting", 0)),
+            int(before.get("cameras_active", 0)),
+        )
+        detail = (
+            f"{event.metric} drifting {event.direction} on {drifting} of {active} cameras together"
+            if event.status == "firing"
+            else f"{event.metric}: fewer cameras drifting together ({drifting} of {active})"
         )
     else:
         shift = (after.get("mean", 0.0) - before.get("mean", 0.0)) / (before.get("std") or 1.0)
