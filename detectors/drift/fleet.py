@@ -43,7 +43,8 @@ class FleetDriftMonitor:
       standard deviation (:func:`median_std`) is ``Z``, charted like a camera statistic
       (same CUSUM, resolve and cooldown logic). It sees a small shift most cameras share,
       which no single camera can; one broken camera, however far off, barely moves a
-      median (a mean would follow it). Its ``before``/``after`` are in units of ``Z``.
+      median (a mean would follow it), and none counts while it fires on its own. Its
+      ``before``/``after`` are in units of ``Z``.
     * **camera vote** — a fleet ``firing`` event when at least ``min_cameras`` cameras, and
       ``min_fraction`` of the active ones, fire on the same statistic in the same direction
       within ``window_s``; ``resolved`` when fewer than half of that remain.
@@ -111,7 +112,11 @@ class FleetDriftMonitor:
         self._period_start = start + self.config.period_s
         out = []
         for name, by_camera in sorted(self._acc.items()):
-            means = [s / math.sqrt(n) for s, n in by_camera.values() if n > 0]
+            # a camera firing on its own is explained by its own alert (and the vote)
+            firing = self._drifting.get(name, {})
+            means = [
+                s / math.sqrt(n) for c, (s, n) in by_camera.items() if n > 0 and c not in firing
+            ]
             # A period with fewer than min_cameras cameras says nothing about the fleet: its
             # pooled value is one camera's own statistic, already watched by that camera.
             if len(means) < self.config.min_cameras:

@@ -303,6 +303,15 @@ def test_one_broken_camera_is_not_a_fleet_change(shift: float) -> None:
     assert fleet_events == []  # neither the vote nor the pooled chart: a median ignores it
 
 
+def test_a_camera_firing_on_its_own_is_left_out_of_the_pooled_chart() -> None:
+    # in a fleet of four, one camera far off for hours moves the median of four a lot
+    cam_events, fleet_events, _ = _fleet_run(
+        shift_cams=1, n_cams=4, shift=3.0, seed=16, frames=12_000
+    )
+    assert [e.status for e in cam_events] == ["firing"]
+    assert fleet_events == []
+
+
 def test_a_fleet_of_one_camera_never_raises_a_fleet_alert() -> None:
     cam_events, fleet_events, _ = _fleet_run(shift_cams=1, n_cams=1, shift=-2.0, seed=8)
     assert [e.status for e in cam_events] == ["firing"]
