@@ -1,7 +1,7 @@
 """Drift detection: false alarms and delays of framegate vs river defaults vs the oracle CUSUM.
 
 Run ``.venv/bin/python -m bench.drift_bench --quick`` (about a minute) or without
-``--quick`` (a few minutes). Seeded. Real footage is OpenCV's ``vtest.avi`` (static camera,
+``--quick`` (about 7.5 minutes). Seeded. Real footage is OpenCV's ``vtest.avi`` (static camera,
 Debian ``opencv-doc``), analysed at 384x288: per-frame brightness (mean gray) and sharpness
 (Laplacian variance) of each real frame under fresh sensor noise, cached in bench/.cache/.
 Long real no-change streams walk the 795 frames forwards and backwards (no jumps).
@@ -33,7 +33,13 @@ from river.drift import ADWIN, PageHinkley
 from scipy.signal import lfilter
 from scipy.stats import chi2
 
-from detectors.drift import CameraDriftMonitor, DriftConfig, calibrate, cusum_threshold
+from detectors.drift import (
+    CameraDriftMonitor,
+    DriftConfig,
+    FleetDriftMonitor,
+    calibrate,
+    cusum_threshold,
+)
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
@@ -271,6 +277,73 @@ def real_change(condition: str, pre: int, post: int) -> Callable:
     return make
 
 
+FLEET_CAMERAS = 12
+FLEET_REPORT_EVERY = 10  # frames between a camera's reports to the fleet (a worker batch)
+
+
+def fleet_run(
+    rng: np.random.Generator, frames: int, shifts: list[float], change: int
+) -> tuple[list[int], list[int], list[int]]:
+    """Frames at which the fleet's pooled chart, its vote and any camera fired (firing only).
+
+    ``FLEET_CAMERAS`` AR(1) cameras at 2 fps, each calibrated on its own clean period;
+    camera ``c`` moves by ``shifts[c]`` standard deviations from frame ``change`` on.
+    """
+    cams = []
+    for c in range(FLEET_CAMERAS):
+        ref = calibrate({"brightness": ar1(rng, N_REF)}, CONFIG, replay=False)
+        x = ar1(rng, frames)
+        x[change:] += shifts[c] if c < len(shifts) else 0.0
+        cams.append((f"cam-{c}", CameraDriftMonitor(CONFIG, ref), x.tolist()))
+    fleet = FleetDriftMonitor()
+    pooled, vote, camera = [], [], []
+    for t in range(frames):
+        at = t / CONFIG.frame_rate
+        for cid, mon, x in cams:
+            events = mon.update({"brightness": x[t]}, frame_id=f"{cid}:{t}", at=at)
+            camera += [t for e in events if e.status == "firing"]
+            if events or t % FLEET_REPORT_EVERY == FLEET_REPORT_EVERY - 1:
+                for e in fleet.update(cid, at=at, zscores=mon.drain_z(), events=events):
+                    if e.status == "firing":
+                        (vote if e.detector == "camera_vote" else pooled).append(t)
+    return pooled, vote, camera
+
+
+def fleet_table(reps: int, frames_no_change: int) -> None:
+    print(
+        f"\nfleet ({FLEET_CAMERAS} AR(1) cameras, 2 fps, pooled chart over 60 s periods, "
+        f"vote of >= 3 cameras): alerts and delays in frames, mean over {reps} runs"
+    )
+    print(f"{'scenario':<34}{'pooled':>8}{'vote':>8}{'cameras':>9}   first pooled / vote / camera")
+    rng = np.random.default_rng(21)
+    p, v, c = fleet_run(rng, frames_no_change, [], frames_no_change)
+    hours = frames_no_change / CONFIG.frame_rate / 3600
+    print(f"{f'no change, {hours:.0f} h':<34}{len(p):>8}{len(v):>8}{len(c):>9}   (alerts)")
+    change = 2000
+    for label, shifts, post in (
+        ("all cameras +0.1 sd", [0.1] * FLEET_CAMERAS, 12000),
+        ("all cameras +0.25 sd", [0.25] * FLEET_CAMERAS, 6000),
+        ("half the cameras +1 sd", [1.0] * (FLEET_CAMERAS // 2), 3000),
+        ("one camera +2 sd", [2.0], 3000),
+        ("one camera +0.4 sd", [0.4], 3000),
+    ):
+        counts, firsts = np.zeros(3), [[], [], []]
+        for _ in range(reps):
+            runs = fleet_run(rng, change + post, shifts, change)
+            for i, fires in enumerate(runs):
+                after = [t - change + 1 for t in fires if t >= change]
+                counts[i] += len(after)
+                firsts[i].append(after[0] if after else math.inf)
+        delays = " / ".join(
+            f"{np.mean([d for d in f if math.isfinite(d)]):.0f}"
+            if any(math.isfinite(d) for d in f)
+            else "-"
+            for f in firsts
+        )
+        per_run = counts / reps
+        print(f"{label:<34}{per_run[0]:>8.2f}{per_run[1]:>8.2f}{per_run[2]:>9.2f}   {delays}")
+
+
 def throughput(kind: str, seconds: float) -> float:
     rng = np.random.default_rng(3)
     gen = ar1 if kind == "ar1" else iid
@@ -364,6 +437,8 @@ def main() -> None:
                 fg = [x for x in d[k] if math.isfinite(x)]
                 ratio += f"  x{np.mean(fg) / np.mean(d['oracle']):.2f}" if fg else "  -"
         print(f"{label:<26}" + "".join(f"{c:>24}" for c in cols) + ratio)
+
+    fleet_table(5 if args.quick else 20, 50_000 if args.quick else 400_000)
 
     for kind in ("ar1", "iid"):
         rate = throughput(kind, 3.0 if args.quick else 10.0)
