@@ -93,7 +93,7 @@ class Tally:
         for alert in firing[:20]:
             lines.append(
                 f"  {alert['kind']:<13} {alert.get('camera_id') or 'fleet':<6} "
-                f"{alert['metric']:<12} {alert.get('detail', '')}"
+                f"{alert['metric']:<18} {alert.get('detail', '')}"
                 + ("  (resolved)" if alert["alert_id"] in resolved else "")
             )
         return "\n".join(lines)
