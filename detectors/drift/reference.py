@@ -30,9 +30,10 @@ class MetricReference(BaseModel):
     A 0/1 ``indicator`` (class frequency) is not prewhitened; it is standardised on the
     arcsine scale,
     ``2 * sqrt(block) * (asin(sqrt(rate')) - asin(sqrt(rate_ref'))) * std / lr_std``
-    with Anscombe's ``rate' = (count + 3/8) / (block + 3/4)``, whose
-    tails stay close to Gaussian for rare classes. ``allowances``/``thresholds`` are the
-    CUSUM ``k``/``h`` of each chart.
+    with Anscombe's ``rate' = (count + 3/8) / (block + 3/4)``; its thresholds come from the
+    exact law of the block counts (:func:`indicator_block_law`), as a block without a rare
+    class lies far out in the lower tail. ``allowances``/``thresholds`` are the CUSUM
+    ``k``/``h`` of each chart.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -40,7 +41,7 @@ class MetricReference(BaseModel):
     mean: float
     std: float = Field(gt=0)
     lr_std: float = Field(gt=0)
-    tau: float = Field(ge=1, description="integrated autocorrelation time, frames")
+    tau: float = Field(ge=1, description="residuals' integrated autocorrelation time, frames")
     block: int = Field(ge=1)
     n: int = Field(ge=1, description="reference frames")
     indicator: bool = False
