@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -71,9 +70,9 @@ class CameraDriftMonitor:
 
     def _monitor(self, name: str) -> MetricMonitor:
         m = MetricMonitor(name, self.config, self.reference.metrics.get(name))
-        if m.warming_up and name.startswith(CLASS_PREFIX):
+        if name.startswith(CLASS_PREFIX):
             # a class seen for the first time was absent from the earlier prediction frames
-            m._warm = array("f", bytes(4 * min(self._class_frames, self.config.warmup_frames // 2)))
+            m.backfill(0.0, min(self._class_frames, self.config.warmup_frames // 2))
         self._metrics[name] = m
         return m
 

@@ -7,12 +7,13 @@ import math
 import sys
 from array import array
 from collections import deque
-from typing import Any
+from typing import Any, Literal
 
 from detectors.drift.config import DriftConfig
 from detectors.drift.cusum import ReferencePageHinkley, cusum_threshold
 from detectors.drift.events import DriftEvent, severity_for
 from detectors.drift.reference import MetricReference, estimate_reference
+from schemas.checks import Severity
 
 DETECTOR = "page_hinkley"
 _WATCH, _FIRING, _COOLDOWN = "watch", "firing", "cooldown"
@@ -95,6 +96,11 @@ class MetricMonitor:
             ReferencePageHinkley(delta=k, threshold=h)
             for k, h in zip(reference.allowances, reference.thresholds, strict=True)
         ]
+
+    def backfill(self, value: float, frames: int) -> None:
+        """Count ``frames`` earlier frames that carried ``value`` into the warm-up."""
+        if self.reference is None:
+            self._warm.extend(array("f", [value]) * frames)
 
     @property
     def warming_up(self) -> bool:
@@ -193,17 +199,13 @@ class MetricMonitor:
         examples = [b[0] for b in blocks[::step]][:m]
         return blocks[0][0], {"mean": mean, "std": std, "n": float(n)}, examples
 
-    def _before(self) -> dict[str, float]:
-        ref = self.reference
-        assert ref is not None
-        return {"mean": ref.mean, "std": ref.std, "n": float(ref.n)}
-
     def _fire(self, chart: ReferencePageHinkley, frame_id: str, at: float) -> DriftEvent:
         ref = self.reference
         assert ref is not None
         self._dir = chart.direction
         start = self._since(chart.delta, self._dir)
         cp, after, examples = self._evidence(start)
+        shift = (after["mean"] - ref.mean) / ref.std
         # The resolve chart looks for a return of the size that fired, in z units. A
         # prewhitened z is an innovation (a step shows as one spike, then a small sustained
         # shift), so the size comes from the raw level; an indicator's z is a level already.
@@ -211,7 +213,7 @@ class MetricMonitor:
             level = sum(b[4] for b in list(self._history)[start:]) * self._dir
             level /= max(1, len(self._history) - start)
         else:
-            level = self._dir * (after.get("mean", ref.mean) - ref.mean) / ref.std * self._scale
+            level = self._dir * shift * self._scale
         # capped like the charts, so that one block's noise cannot resolve a large change
         self._k_res = min(
             max(0.5 * level, self.config.min_resolve_shift * self._scale), self.config.max_allowance
@@ -221,23 +223,10 @@ class MetricMonitor:
         self._hold = -(-len(self._ar) // self._block)
         self._phase = _FIRING
         self._fired = frame_id
-        shift = (after.get("mean", ref.mean) - ref.mean) / ref.std
-        return DriftEvent(
-            metric=self.name,
-            detector=DETECTOR,
-            status="firing",
-            frame_id=frame_id,
-            at=at,
-            change_point=cp,
-            before=self._before(),
-            after=after,
-            example_frame_ids=examples,
-            severity=severity_for(
-                shift, self.config.severity_warning_sigma, self.config.severity_critical_sigma
-            ),
-            direction="up" if self._dir > 0 else "down",
-            fired_frame_id=frame_id,
+        severity = severity_for(
+            shift, self.config.severity_warning_sigma, self.config.severity_critical_sigma
         )
+        return self._event("firing", frame_id, at, cp, after, examples, severity)
 
     def _resolve(self, frame_id: str, at: float) -> DriftEvent:
         start = self._since(self._k_res, -self._dir)
@@ -246,17 +235,31 @@ class MetricMonitor:
         self._cool_until = self._frames + self.config.cooldown_frames
         for chart in self._charts:
             chart._reset()
+        return self._event("resolved", frame_id, at, cp, after, examples, "info")
+
+    def _event(
+        self,
+        status: Literal["firing", "resolved"],
+        frame_id: str,
+        at: float,
+        change_point: str | None,
+        after: dict[str, float],
+        examples: list[str],
+        severity: Severity,
+    ) -> DriftEvent:
+        ref = self.reference
+        assert ref is not None
         return DriftEvent(
             metric=self.name,
             detector=DETECTOR,
-            status="resolved",
+            status=status,
             frame_id=frame_id,
             at=at,
-            change_point=cp,
-            before=self._before(),
+            change_point=change_point,
+            before={"mean": ref.mean, "std": ref.std, "n": float(ref.n)},
             after=after,
             example_frame_ids=examples,
-            severity="info",
+            severity=severity,
             direction="up" if self._dir > 0 else "down",
             fired_frame_id=self._fired,
         )
