@@ -101,15 +101,6 @@ def discrete_cusum_threshold(values: np.ndarray, probs: np.ndarray, arl: float, 
     return hi
 
 
-def cusum_delay(h: float, k: float, shift: float) -> float:
-    """Approximate detection delay (updates) of a CUSUM for a step ``shift`` > ``k``."""
-    b = h + _OVERSHOOT
-    d = shift - k
-    if d <= 0:
-        return math.inf
-    return (math.exp(-2 * d * b) + 2 * d * b - 1) / (2 * d * d)
-
-
 class _ReferenceMean:
     """Stands in for PageHinkley's running mean: the standardised reference mean is 0."""
 
