@@ -224,11 +224,10 @@ def estimate_reference(
         std = math.sqrt(rate * (1 - rate))
     if std <= 0 or not math.isfinite(std):
         std = max(abs(mean) * 1e-3, 1e-6)
-    ar = () if indicator or np.std(x) == 0 else fit_autoregression(x, config.max_ar_order)
+    ar = () if indicator else fit_autoregression(x, config.max_ar_order)
     r = residuals(x, mean, ar)
-    r_std = float(np.std(r)) if ar else std
-    tau = integrated_autocorrelation_time(r) if np.std(r) > 0 else 1.0
-    lr_std = r_std * math.sqrt(tau) / (1.0 - sum(ar)) if ar else std * math.sqrt(tau)
+    tau = integrated_autocorrelation_time(r)  # 1 for a constant series
+    lr_std = float(np.std(r)) * math.sqrt(tau) / (1.0 - sum(ar)) if ar else std * math.sqrt(tau)
     block = block_size(tau, mean, indicator, config)
     law = indicator_block_law(rate, mean, std, lr_std, block) if indicator else None
     ks, hs = charts(std, lr_std, block, len(x), config, law)
