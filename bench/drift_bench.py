@@ -40,9 +40,10 @@ from detectors.drift import (
     calibrate,
     cusum_threshold,
 )
+from streams.producer import video_frames
+from streams.simulator import VTEST
 
 CACHE = Path(__file__).resolve().parent / ".cache"
-VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 PHI = 0.9
 N_REF = 20_000
 N_REF_REAL = 8_000
@@ -76,15 +77,10 @@ def real_stats() -> dict[str, np.ndarray]:
         return dict(np.load(path))
     if not VTEST.exists():
         raise SystemExit(f"{VTEST} missing: apt-get install -y opencv-doc")
-    cap = cv2.VideoCapture(str(VTEST))
-    frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        frames.append(
-            cv2.resize(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), (384, 288)).astype(np.float32)
-        )
+    frames = [
+        cv2.resize(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), (384, 288)).astype(np.float32)
+        for f in video_frames(VTEST)
+    ]
     rng = np.random.default_rng(7)
     conditions = {
         "clean": lambda g: g,

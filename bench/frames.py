@@ -16,6 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from streams.producer import video_frames
+
 CACHE = Path(__file__).resolve().parent / ".cache"
 SIZE = (640, 480)
 VIDEO_DIRS = (Path("/usr/share/doc/opencv-doc/examples/data"),)
@@ -41,14 +43,9 @@ def _video(name: str, limit: int) -> list[np.ndarray]:
     path = _video_path(name)
     if path is None:
         return []
-    cap = cv2.VideoCapture(str(path))
-    out: list[np.ndarray] = []
-    while len(out) < limit:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        out.append(cv2.resize(frame, SIZE, interpolation=cv2.INTER_AREA))
-    return out
+    return [
+        cv2.resize(frame, SIZE, interpolation=cv2.INTER_AREA) for frame in video_frames(path, limit)
+    ]
 
 
 def _photos() -> list[tuple[str, np.ndarray]]:

@@ -71,6 +71,23 @@ def frame_message(
     return json.dumps(document).encode()
 
 
+def video_frames(path: Path, limit: int | None = None) -> Iterator[np.ndarray]:
+    """BGR frames of a video file, in order (at most ``limit``); nothing if unreadable."""
+    if not path.exists():
+        return
+    capture = cv2.VideoCapture(str(path))
+    try:
+        count = 0
+        while limit is None or count < limit:
+            ok, bgr = capture.read()
+            if not ok:
+                return
+            yield bgr
+            count += 1
+    finally:
+        capture.release()
+
+
 def count_frames(paths: list[Path]) -> int:
     total = 0
     for path in paths:
@@ -103,15 +120,8 @@ def encoded_frames(paths: list[Path]) -> Iterator[tuple[bytes, str]]:
     for path in paths:
         suffix = path.suffix.lower()
         if suffix in VIDEO_SUFFIXES:
-            capture = cv2.VideoCapture(str(path))
-            try:
-                while True:
-                    ok, bgr = capture.read()
-                    if not ok:
-                        break
-                    yield encode_jpeg(bgr), "jpeg"
-            finally:
-                capture.release()
+            for bgr in video_frames(path):
+                yield encode_jpeg(bgr), "jpeg"
         else:
             yield path.read_bytes(), ENCODINGS.get(suffix, "jpeg")
 

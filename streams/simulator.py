@@ -15,6 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from streams.producer import video_frames
+
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 SIZE = (640, 480)
 
@@ -61,14 +63,10 @@ def scenes() -> list[tuple[str, list[np.ndarray]]]:
 
     found: list[tuple[str, list[np.ndarray]]] = []
     if VTEST.exists():
-        capture = cv2.VideoCapture(str(VTEST))
-        frames = []
-        while len(frames) < 400:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            frames.append(cv2.resize(frame, SIZE, interpolation=cv2.INTER_AREA))
-        capture.release()
+        frames = [
+            cv2.resize(frame, SIZE, interpolation=cv2.INTER_AREA)
+            for frame in video_frames(VTEST, 400)
+        ]
         if frames:
             found.append(("vtest.avi", frames))
     for name in ("astronaut", "coffee", "chelsea", "rocket"):

@@ -68,18 +68,14 @@ def frame_bytes(*args: Any, **kwargs: Any) -> bytes:
 
 @cache
 def _street_frames() -> tuple[np.ndarray, ...]:
+    from streams.producer import video_frames
     from streams.simulator import VTEST
 
-    frames: list[np.ndarray] = []
-    if VTEST.exists():  # real street footage (Debian's opencv-doc)
-        capture = cv2.VideoCapture(str(VTEST))
-        while len(frames) < 200:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            frames.append(cv2.resize(frame, (640, 480), interpolation=cv2.INTER_AREA))
-        capture.release()
-    return tuple(frames)
+    # real street footage (Debian's opencv-doc) when installed
+    return tuple(
+        cv2.resize(frame, (640, 480), interpolation=cv2.INTER_AREA)
+        for frame in video_frames(VTEST, 200)
+    )
 
 
 def street(index: int) -> np.ndarray:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -332,20 +331,16 @@ def test_pooled_fleet_chart_sees_a_shift_too_small_for_each_camera() -> None:
 
 
 # -- real frames ---------------------------------------------------------------------------
-VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
-
-
 def _real_gray_frames() -> list[np.ndarray]:
     """Real static-camera frames (vtest.avi), else a bundled photo with small jitter."""
     import cv2
 
-    frames = []
-    if VTEST.exists():
-        cap = cv2.VideoCapture(str(VTEST))
-        ok, f = cap.read()
-        while ok:
-            frames.append(cv2.resize(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), (128, 96)))
-            ok, f = cap.read()
+    from streams.producer import video_frames
+    from streams.simulator import VTEST
+
+    frames = [
+        cv2.resize(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), (128, 96)) for f in video_frames(VTEST)
+    ]
     if len(frames) < 100:
         from skimage import data
 
