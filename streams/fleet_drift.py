@@ -16,19 +16,28 @@ from detectors.drift import DriftEvent, FleetDriftMonitor
 from schemas import InvalidMessage
 from streams import metrics, tables, topics
 from streams.alerting import to_alert
-from streams.app import app
+from streams.app import app, settings
 from streams.gate import send_dead_letter
 
 log = logging.getLogger(__name__)
 
 FLEET_KEY = "fleet"
-# The live monitor in front of the table; dropped when partitions move (see streams.gate).
-_live: dict[str, Any] = {}
+# The live monitor in front of the table; saved and dropped when partitions move (see
+# streams.gate). A message per camera and batch updates it: its writes are throttled too.
+_live: dict[str, FleetDriftMonitor] = {}
+_checkpoints = tables.Checkpoints(tables.fleet_state, settings.state_flush_s)
 
 
 @app.on_partitions_revoked.connect
-async def _forget_fleet(sender: Any, revoked: Any, **kwargs: Any) -> None:
+async def _hand_over_fleet(sender: Any, revoked: Any, **kwargs: Any) -> None:
+    _checkpoints.save(_live, [FLEET_KEY], force=True)
     _live.clear()
+    _checkpoints.clear()
+
+
+@app.on_before_shutdown.connect
+async def _save_fleet_on_shutdown(sender: Any, **kwargs: Any) -> None:
+    _checkpoints.save(_live, [FLEET_KEY], force=True)
 
 
 def _monitor() -> FleetDriftMonitor:
@@ -39,8 +48,8 @@ def _monitor() -> FleetDriftMonitor:
         except ValueError as exc:  # a layout an older version wrote: learn afresh
             log.warning("fleet drift state not restored (%s); starting afresh", exc)
             monitor = FleetDriftMonitor()
-        _live["monitor"] = monitor
-    return _live["monitor"]
+        _live[FLEET_KEY] = monitor
+    return _live[FLEET_KEY]
 
 
 def _event(document: dict[str, Any]) -> DriftEvent:
@@ -67,4 +76,5 @@ async def watch_fleet(stream: Any) -> None:
             alert = to_alert(None, drift)
             await topics.alerts.send(key=b"fleet", value=alert.model_dump_json().encode())
             metrics.observe_alert(alert)
-        tables.put(tables.fleet_state, FLEET_KEY, monitor.state(), event)
+        _checkpoints.seen(FLEET_KEY, event)
+        _checkpoints.save(_live, [FLEET_KEY])

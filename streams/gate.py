@@ -36,38 +36,21 @@ references = calibration.load(settings.drift_references) if settings.drift_refer
 # (recovered from its changelog) stays the source of truth. The lock keeps the expiry timer
 # and the agent from touching a camera at the same time.
 _gates: dict[str, CameraGate] = {}
-_last_event: dict[str, Any] = {}
-_saved_at: dict[str, float] = {}
+_checkpoints = tables.Checkpoints(tables.camera_state, settings.state_flush_s)
 _lock = asyncio.Lock()
-
-
-def checkpoint(camera_ids: Any, *, force: bool = False) -> None:
-    """Write cameras' state to the table (and so its changelog) at most every
-    ``state_flush_s``: a camera's state is tens of kilobytes, and writing it on every batch
-    would multiply the changelog traffic by the frame rate. Forced when partitions move or
-    the worker stops, so a graceful hand-over loses nothing."""
-    now = time.monotonic()
-    for camera_id in camera_ids:
-        event = _last_event.get(camera_id)
-        if event is None or camera_id not in _gates:
-            continue
-        if force or now - _saved_at.get(camera_id, 0.0) >= settings.state_flush_s:
-            tables.put(tables.camera_state, camera_id, _gates[camera_id].state(), event)
-            _saved_at[camera_id] = now
 
 
 @app.on_partitions_revoked.connect
 async def _hand_over(sender: Any, revoked: Any, **kwargs: Any) -> None:
     async with _lock:
-        checkpoint(list(_gates), force=True)
+        _checkpoints.save(_gates, list(_gates), force=True)
         _gates.clear()
-        _last_event.clear()
-        _saved_at.clear()
+        _checkpoints.clear()
 
 
 @app.on_before_shutdown.connect
 async def _save_on_shutdown(sender: Any, **kwargs: Any) -> None:
-    checkpoint(list(_gates), force=True)
+    _checkpoints.save(_gates, list(_gates), force=True)
 
 
 def _gate(camera_id: str) -> CameraGate:
@@ -177,11 +160,11 @@ async def check_batch(events: list[Any]) -> None:
             await publish(camera_id, completed)
             by_camera.setdefault(camera_id, []).append(completed)
         for item in items:
-            _last_event[item.message.camera_id] = events[item.index]
+            _checkpoints.seen(item.message.camera_id, events[item.index])
         for camera_id, before in unmatched.items():
             metrics.observe_unmatched(camera_id, _gates[camera_id].unmatched - before)
             await share_with_fleet(camera_id, by_camera.get(camera_id, []))
-        checkpoint(unmatched)
+        _checkpoints.save(_gates, unmatched)
 
 
 @app.agent(topics.inputs)
@@ -215,4 +198,4 @@ async def complete_held_frames() -> None:
                 await publish(camera_id, completed)
             if done:
                 await share_with_fleet(camera_id, done)
-                checkpoint([camera_id])
+                _checkpoints.save(_gates, [camera_id])

@@ -6,7 +6,9 @@ Values are plain JSON documents written by each detector's ``state()``; nothing 
 from __future__ import annotations
 
 import json
+import time
 import weakref
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import faust
@@ -44,3 +46,37 @@ def put(table: faust.Table, key: str, value: Any, event: faust.types.EventT) -> 
         table[key] = value
     finally:
         _current_event.reset(token)
+
+
+class Checkpoints:
+    """Live objects' ``state()`` written to ``table`` at most every ``interval_s`` per key.
+
+    A camera's or the fleet's state is tens of kilobytes; writing it on every message would
+    multiply the changelog traffic by the message rate. Agents force a write when partitions
+    move or the worker stops, so a graceful hand-over loses nothing; after a crash the
+    messages since the last write are replayed from the committed offsets.
+    """
+
+    def __init__(self, table: faust.Table, interval_s: float) -> None:
+        self.table = table
+        self.interval_s = interval_s
+        self._last_event: dict[str, faust.types.EventT] = {}
+        self._saved_at: dict[str, float] = {}
+
+    def seen(self, key: str, event: faust.types.EventT) -> None:
+        """``event`` is the latest that changed ``key`` (its partition gets the changelog)."""
+        self._last_event[key] = event
+
+    def save(self, live: Mapping[str, Any], keys: Iterable[str], *, force: bool = False) -> None:
+        now = time.monotonic()
+        for key in keys:
+            event, obj = self._last_event.get(key), live.get(key)
+            if event is None or obj is None:
+                continue
+            if force or now - self._saved_at.get(key, 0.0) >= self.interval_s:
+                put(self.table, key, obj.state(), event)
+                self._saved_at[key] = now
+
+    def clear(self) -> None:
+        self._last_event.clear()
+        self._saved_at.clear()
