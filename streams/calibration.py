@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
 from tqdm import tqdm
 
 from detectors.camera import decode_for_checks
@@ -23,7 +22,7 @@ from detectors.drift import CameraReference, DriftConfig, calibrate
 from detectors.image_metrics import measure
 from schemas import Frame, InvalidMessage
 from schemas.settings import Settings
-from streams.config import bootstrap_servers, kafka_client_options
+from streams.config import reader
 from streams.intake import image_bytes, parse
 
 
@@ -34,15 +33,7 @@ def statistics(data: bytes, settings: Settings) -> dict[str, float]:
 
 async def frames_on_topic(settings: Settings, limit: int) -> list[Frame]:
     """Up to ``limit`` valid frames per camera from the start of the frames topic."""
-    consumer = AIOKafkaConsumer(
-        settings.topic("frames"),
-        bootstrap_servers=bootstrap_servers(settings),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-        max_partition_fetch_bytes=settings.max_message_bytes,
-        **kafka_client_options(settings),
-    )
+    consumer = reader(settings, settings.topic("frames"))
     per_camera: dict[str, int] = defaultdict(int)
     found: list[Frame] = []
     await consumer.start()

@@ -6,6 +6,7 @@ import ssl
 from typing import Any
 
 import faust
+from aiokafka import AIOKafkaConsumer
 
 from detectors.camera_gate import GateConfig
 from detectors.drift import DriftConfig
@@ -99,6 +100,21 @@ def kafka_client_options(settings: Settings) -> dict[str, Any]:
             settings.sasl_password.get_secret_value() if settings.sasl_password else None
         )
     return options
+
+
+def reader(settings: Settings, *topics: str, **overrides: Any) -> AIOKafkaConsumer:
+    """A consumer without a group that commits nothing, from the earliest offset: how
+    framegate's own tools read its topics (dashboard feed, tail, calibrate, demo)."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": bootstrap_servers(settings),
+        "group_id": None,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "fetch_max_bytes": settings.max_message_bytes,
+        "max_partition_fetch_bytes": settings.max_message_bytes,
+        **kafka_client_options(settings),
+    }
+    return AIOKafkaConsumer(*topics, **{**options, **overrides})
 
 
 def gate_config(settings: Settings) -> GateConfig:

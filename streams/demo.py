@@ -10,11 +10,10 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
 import click
-from aiokafka import AIOKafkaConsumer
 from tqdm import tqdm
 
 from schemas.settings import Settings
-from streams.config import bootstrap_servers, kafka_client_options
+from streams.config import bootstrap_servers, reader
 from streams.processes import WorkerNotReady, spawn_worker, stop_process, wait_ready
 from streams.producer import encode_jpeg, frame_message, producer
 from streams.simulator import fleet
@@ -100,15 +99,7 @@ class Tally:
 
 
 async def _collect(settings: Settings, tally: Tally, stop: asyncio.Event, bar: tqdm) -> None:
-    consumer = AIOKafkaConsumer(
-        *(settings.topic(t) for t in OUTPUTS),
-        bootstrap_servers=bootstrap_servers(settings),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-        max_partition_fetch_bytes=settings.max_message_bytes,
-        **kafka_client_options(settings),
-    )
+    consumer = reader(settings, *(settings.topic(t) for t in OUTPUTS))
     names = {settings.topic(t): t for t in OUTPUTS}
     await consumer.start()
     try:

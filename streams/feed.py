@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas import Alert, DeadLetter, InvalidMessage, QualityReport, RelabelRequest
 from schemas.settings import Settings
-from streams.config import bootstrap_servers, kafka_client_options
+from streams.config import reader
 from streams.fleetview import FleetView, make_thumbnail
 from streams.intake import image_bytes, parse
 
@@ -107,16 +107,7 @@ class FleetFeed:
 
     async def start(self) -> dict[TopicPartition, int]:
         """Connects, assigns every output partition, seeks; returns the end offsets seen."""
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers(self.settings),
-            client_id="framegate-fleetview",
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            fetch_max_bytes=self.settings.max_message_bytes,
-            max_partition_fetch_bytes=self.settings.max_message_bytes,
-            **kafka_client_options(self.settings),
-        )
+        consumer = reader(self.settings, client_id="framegate-fleetview")
         await consumer.start()
         self._consumer = consumer
         await consumer.topics()  # fetches metadata for every topic

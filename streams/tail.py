@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import click
-from aiokafka import AIOKafkaConsumer
 
 from schemas.checks import SEVERITY_RANK
 from schemas.settings import Settings
-from streams.config import bootstrap_servers, kafka_client_options
+from streams.config import reader
 
 
 @dataclass(frozen=True)
@@ -87,15 +86,10 @@ async def tail_topic(
     as_json: bool,
     limit: int,
 ) -> int:
-    consumer = AIOKafkaConsumer(
+    consumer = reader(
+        settings,
         settings.topic(topic),
-        bootstrap_servers=bootstrap_servers(settings),
         auto_offset_reset="earliest" if from_beginning else "latest",
-        enable_auto_commit=False,
-        group_id=None,
-        fetch_max_bytes=settings.max_message_bytes,
-        max_partition_fetch_bytes=settings.max_message_bytes,
-        **kafka_client_options(settings),
     )
     shown = 0
     await consumer.start()
