@@ -21,8 +21,9 @@ from typing import Any
 
 import cv2
 
-from detectors.decode import decode_image, read_size
+from detectors.decode import decode_image, read_size, reduction_for
 from schemas import Alert, DeadLetter, QualityReport, RelabelRequest
+from streams.producer import encode_jpeg
 
 THUMBNAIL_WIDTH = 160
 
@@ -44,16 +45,11 @@ def make_thumbnail(
     (120, 160, 3)
     """
     source_width, _, _ = read_size(data, max_pixels=max_pixels)
-    reduce = 1
-    while reduce < 8 and source_width // (reduce * 2) >= width:
-        reduce *= 2
+    reduce = reduction_for(source_width, 0, width)  # by width: a thumbnail is width-bound
     bgr = decode_image(data, max_pixels=max_pixels, reduce=reduce).bgr
     height = max(1, round(bgr.shape[0] * width / bgr.shape[1]))
     small = cv2.resize(bgr, (width, height), interpolation=cv2.INTER_AREA)
-    ok, buffer = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:  # pragma: no cover - OpenCV encodes any 8-bit BGR image
-        raise ValueError("could not encode the thumbnail")
-    return buffer.tobytes()
+    return encode_jpeg(small, quality)
 
 
 def _issue(issue: Any) -> dict[str, Any]:
