@@ -33,7 +33,7 @@ from detectors.image_checks import (
     check_odd_size,
     run_image_checks,
 )
-from detectors.image_metrics import GRID, THUMB_SIZE, measure
+from detectors.image_metrics import ANALYSIS_MAX_SIDE, GRID, THUMB_SIZE, measure
 from detectors.policy import CameraPolicy
 from detectors.sequence_baseline import RobustBaseline
 from schemas.checks import Check
@@ -54,7 +54,7 @@ _CONTENT_LOST = {Check.DARK, Check.BRIGHT, Check.LOW_CONTRAST, Check.LOW_INFORMA
 _EMA = 0.1  # weight of a clean frame in the reference view
 
 
-ANALYSIS_LONG_SIDE = 320
+ANALYSIS_LONG_SIDE = ANALYSIS_MAX_SIDE
 """The checks need a long side of at least this many pixels; JPEGs are decoded reduced."""
 
 

@@ -248,10 +248,6 @@ class EmbeddingReference:
 
     # -- reading ------------------------------------------------------------------------
     @property
-    def n_seen(self) -> int:
-        return self._n
-
-    @property
     def ready(self) -> bool:
         """Whether the warm-up is over (``outlier`` can fire)."""
         return self._n >= self.warmup

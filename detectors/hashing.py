@@ -1,7 +1,7 @@
 """Perceptual-hash memories: a camera's recent frames, and a bounded index across the fleet.
 
 Across cameras, frames are compared by the coarse 64-bit part of the perceptual hash
-(:func:`detectors.image_metrics.perceptual_hash`): re-encoded, resized or slightly cropped
+(``hash_bits`` of :func:`detectors.image_metrics.measure`): re-encoded, resized or slightly cropped
 copies land within a few bits. Within one fixed camera, ordinary consecutive frames land
 just as close on any coarse hash, so the camera's history keeps finer, real-valued
 fingerprints instead and the check weighs them against the camera's own usual distances
@@ -23,27 +23,14 @@ import numpy as np
 from detectors.image_metrics import FINGERPRINT_SIDE
 
 FINGERPRINT_LEN = FINGERPRINT_SIDE * FINGERPRINT_SIDE
-HASH_WORDS = 4  # 256 bits as 4 x uint64
 _LOW64 = np.zeros((16, 16), dtype=bool)
 _LOW64[:8, :8] = True
 _LOW64 = _LOW64.ravel()
 
 
-def pack(bits: np.ndarray) -> np.ndarray:
-    """256 bools -> 4 uint64 words."""
-    return np.packbits(bits).view(">u8").astype(np.uint64)
-
-
 def coarse64(bits: np.ndarray) -> np.uint64:
     """The 64 lowest frequencies (8x8) of a 256-bit hash, as one uint64: robust to crops."""
     return np.packbits(bits[_LOW64]).view(">u8").astype(np.uint64)[0]
-
-
-def hamming(words: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """Bit distance between ``words`` (k uint64) and each row of ``table`` (n x k uint64)."""
-    if len(table) == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.bitwise_count(np.bitwise_xor(table, words)).reshape(len(table), -1).sum(axis=1)
 
 
 def _b64(a: np.ndarray) -> str:

@@ -108,15 +108,9 @@ def entropy_bits(thumb: np.ndarray, bins: int = 32) -> float:
     return float(-(p * np.log2(p)).sum())
 
 
-def perceptual_hash(gray: np.ndarray) -> np.ndarray:
-    """256-bit DCT hash: signs of the 16x16 lowest frequencies (DC excluded) vs their median.
-
-    Stable under re-encoding and resizing; see :mod:`detectors.hashing` for the distances.
-    """
-    return _hash_and_fingerprint(gray)[0]
-
-
 def _hash_and_fingerprint(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """256-bit DCT hash (signs of the 16x16 lowest frequencies, DC excluded, vs their
+    median; stable under re-encoding and resizing) and the real-valued fingerprint."""
     small = cv2.resize(gray, (_HASH_SIDE, _HASH_SIDE), interpolation=cv2.INTER_AREA)
     dct = cv2.dct(small.astype(np.float32))
     fingerprint = dct[:FINGERPRINT_SIDE, :FINGERPRINT_SIDE].ravel().copy()

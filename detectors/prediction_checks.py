@@ -270,20 +270,11 @@ class ClassFrequency:
         return dict(self._slow)
 
     @property
-    def recent(self) -> dict[str, float]:
-        """The fast average: the recent class mix."""
-        return dict(self._fast)
-
-    @property
     def shift(self) -> float:
         """Total-variation distance between the recent and the usual class mix, in [0, 1]."""
         keys = self._fast.keys() | self._slow.keys()
         tv = 0.5 * sum(abs(self._fast.get(k, 0.0) - self._slow.get(k, 0.0)) for k in keys)
         return float(min(1.0, tv))
-
-    @property
-    def n_seen(self) -> int:
-        return self._n
 
     def state(self) -> dict[str, Any]:
         return {

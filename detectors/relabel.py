@@ -210,10 +210,6 @@ class RelabelBudget:
         frac = (need - above_next) / in_bin if in_bin > 0 else 1.0
         return float(min(1.0, (b + 1 - frac) / self.bins))
 
-    @property
-    def tokens(self) -> float:
-        return self._tokens
-
     # -- update -------------------------------------------------------------------------
     def offer(self, priority: float, *, now: float) -> bool:
         """Offer one flagged frame at time ``now`` (epoch seconds); ``True`` means send it.

@@ -12,8 +12,6 @@ from schemas import Alert
 
 _NAMESPACE = uuid.UUID("0d7c6b1e-2f4a-4c1b-9e55-666c65657473")  # framegate alerts
 
-HEALTH_METRICS = {"brightness", "sharpness"}
-
 
 def alert_id(camera_id: str | None, event: DriftEvent) -> str:
     """Same change, same id: firing and resolved share it (``DriftEvent.alert_key`` names the

@@ -86,10 +86,6 @@ class FleetFeed:
     def unsubscribe(self, queue: asyncio.Queue[Event | None]) -> None:
         self._subscribers.discard(queue)
 
-    @property
-    def subscribers(self) -> int:
-        return len(self._subscribers)
-
     def publish(self, kind: str, data: dict[str, Any]) -> None:
         for queue in self._subscribers:
             if queue.full():

@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel, ValidationError
 
-from schemas import DeadLetterReason, FrameImage, InvalidMessage
+from schemas import SCHEMA_VERSION, DeadLetterReason, FrameImage, InvalidMessage
 from schemas.settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
@@ -31,11 +31,12 @@ def parse(model: type[M], raw: bytes | None) -> M:
         raise InvalidMessage(DeadLetterReason.INVALID_JSON, f"not JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise InvalidMessage(DeadLetterReason.INVALID_JSON, "the message is not a JSON object")
-    version = document.get("schema_version", 1)
-    if version != 1:
+    version = document.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
         raise InvalidMessage(
             DeadLetterReason.UNSUPPORTED_SCHEMA_VERSION,
-            f"schema_version {version!r} is not supported; this worker reads version 1",
+            f"schema_version {version!r} is not supported; this worker reads version "
+            f"{SCHEMA_VERSION}",
         )
     try:
         return model.model_validate(document)

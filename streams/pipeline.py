@@ -35,7 +35,6 @@ class Item:
 class Outcome:
     completed: list[tuple[int, Completed]] = field(default_factory=list)
     failed: list[tuple[int, str, Exception]] = field(default_factory=list)
-    embedded: int = 0
 
 
 def load_and_decode(frame: Frame, settings: Settings) -> DecodedImage:
@@ -63,7 +62,6 @@ def run_batch(
 
     decoded = dict(zip((i.index for i in frames), pool.map(decode, frames), strict=True))
     embeddings = _embed(decoded, embedder) if embedder is not None else {}
-    outcome.embedded = len(embeddings)
     for item in items:
         message = item.message
         try:

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 from aiokafka import AIOKafkaProducer
 
+from schemas import SCHEMA_VERSION
 from schemas.settings import Settings
 from streams.config import bootstrap_servers, kafka_client_options
 
@@ -58,7 +59,7 @@ def frame_message(
     metadata: dict | None = None,
 ) -> bytes:
     document: dict[str, Any] = {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "frame_id": f"{camera_id}:{index:06d}",
         "camera_id": camera_id,
         "captured_at": captured_at.isoformat().replace("+00:00", "Z"),
