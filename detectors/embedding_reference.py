@@ -214,9 +214,11 @@ class EmbeddingReference:
     def update(self, embedding: np.ndarray, *, frame_id: str = "") -> None:
         """Fold one L2-normalised embedding into the reference and the recent history."""
         e = np.asarray(embedding, dtype=np.float32).reshape(-1)
-        if not np.all(np.isfinite(e)):
-            return
-        s = self.score(e)
+        if np.all(np.isfinite(e)):
+            self._fold(e, self.score(e), frame_id)
+
+    def _fold(self, e: np.ndarray, s: EmbeddingScore, frame_id: str) -> None:
+        """Fold a finite embedding whose score before the update is ``s``."""
         self._learn_gap(s)
         weight = self.outlier_weight if s.outlier_score >= 0.5 else 1.0
         self._n += 1
@@ -241,9 +243,11 @@ class EmbeddingReference:
         self, embedding: np.ndarray, *, frame_id: str = ""
     ) -> tuple[EmbeddingScore, list[Issue]]:
         """Measure, flag, then update: what a worker calls once per frame, in order."""
-        s = self.score(embedding)
+        e = np.asarray(embedding, dtype=np.float32).reshape(-1)
+        s = self.score(e)
         issues = self.issues(s)
-        self.update(embedding, frame_id=frame_id)
+        if np.all(np.isfinite(e)):  # scored once: the update reuses it
+            self._fold(e, s, frame_id)
         return s, issues
 
     # -- reading ------------------------------------------------------------------------
