@@ -285,10 +285,17 @@ class CameraGate:
 
     @classmethod
     def from_state(
-        cls, camera_id: str, state: Mapping[str, Any], policy: CameraPolicy, config: GateConfig
+        cls,
+        camera_id: str,
+        state: Mapping[str, Any],
+        policy: CameraPolicy,
+        config: GateConfig,
+        reference: CameraReference | None = None,
     ) -> CameraGate:
+        """Restore a saved gate; a layout an older version wrote starts afresh, from the
+        calibrated drift ``reference`` when there is one, like a camera never seen."""
         if state.get("version") != STATE_VERSION:
-            return cls(camera_id, policy, config)  # an older layout: start afresh
+            return cls(camera_id, policy, config, reference)
         gate = cls(camera_id, policy, config)
         gate.inspector = CameraInspector.from_state(state["inspector"], policy)
         gate.reference = EmbeddingReference.from_state(state["reference"])

@@ -58,10 +58,11 @@ def _gate(camera_id: str) -> CameraGate:
     if gate is None:
         state = tables.camera_state.get(camera_id)
         camera_policy = policy.for_camera(camera_id)
+        reference = references.get(camera_id)
         gate = (
-            CameraGate.from_state(camera_id, state, camera_policy, gate_config)
+            CameraGate.from_state(camera_id, state, camera_policy, gate_config, reference)
             if state is not None
-            else CameraGate(camera_id, camera_policy, gate_config, references.get(camera_id))
+            else CameraGate(camera_id, camera_policy, gate_config, reference)
         )
         _gates[camera_id] = gate
     return gate

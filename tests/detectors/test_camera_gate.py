@@ -131,3 +131,16 @@ def test_a_health_resolution_carries_the_key_of_its_firing():
         ("resolved", "f3", "frozen|check|f0"),
         ("firing", "f4", "frozen|check|f4"),
     ]
+
+
+def test_an_older_state_layout_starts_afresh_from_the_calibrated_reference():
+    from detectors.drift import DriftConfig, calibrate
+
+    reference = calibrate(
+        {"brightness": np.random.default_rng(0).normal(0.5, 0.01, 500)},
+        DriftConfig(),
+        replay=False,
+    )
+    policy = Policy().for_camera("cam-1")
+    gate = CameraGate.from_state("cam-1", {"version": 0}, policy, GateConfig(), reference)
+    assert gate.drift.reference == reference
