@@ -52,10 +52,6 @@ def _monitor() -> FleetDriftMonitor:
     return _live[FLEET_KEY]
 
 
-def _event(document: dict[str, Any]) -> DriftEvent:
-    return DriftEvent(**{**document, "camera_ids": tuple(document.get("camera_ids", ()))})
-
-
 @app.agent(topics.fleet)
 async def watch_fleet(stream: Any) -> None:
     """Feeds the fleet drift monitor and publishes fleet alerts (``camera_id`` null)."""
@@ -67,7 +63,7 @@ async def watch_fleet(stream: Any) -> None:
                 summary["camera_id"],
                 at=float(summary["at"]),
                 zscores={k: (float(s), int(n)) for k, (s, n) in summary["zscores"].items()},
-                events=[_event(e) for e in summary["events"]],
+                events=[DriftEvent.from_dict(e) for e in summary["events"]],
             )
         except (ValueError, KeyError, TypeError) as exc:
             await send_dead_letter(event, "fleet", InvalidMessage("invalid_fields", str(exc)))

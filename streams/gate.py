@@ -10,7 +10,6 @@ import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
 from typing import Any
 
 from detectors.camera_gate import CameraGate, Completed
@@ -103,7 +102,7 @@ async def share_with_fleet(camera_id: str, completed: list[Completed]) -> None:
     """Hand the camera's standardised drift values and transitions to the fleet monitor."""
     gate = _gates[camera_id]
     zscores = gate.drift.drain_z()
-    events = [asdict(e) for c in completed for e in c.drift]
+    events = [e.to_dict() for c in completed for e in c.drift]
     if not zscores and not events:
         return
     at = max(c.report.captured_at.timestamp() for c in completed) if completed else time.time()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 from schemas.checks import Severity
 
@@ -30,6 +30,14 @@ class DriftEvent:
     direction: Literal["up", "down"] = "up"
     camera_ids: tuple[str, ...] = ()
     fired_frame_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready document; :meth:`from_dict` reads it back."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, document: dict[str, Any]) -> DriftEvent:
+        return cls(**{**document, "camera_ids": tuple(document.get("camera_ids", ()))})
 
     @property
     def alert_key(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -127,7 +128,7 @@ class FleetDriftMonitor:
             z = float(np.median(means)) / median_std(len(means))
             ev = mon.update(z, f"period:{start:.0f}", start)
             if ev is not None:
-                out.append(DriftEvent(**{**ev.__dict__, "camera_ids": tuple(sorted(by_camera))}))
+                out.append(replace(ev, camera_ids=tuple(sorted(by_camera))))
         self._acc = {}
         return out
 

@@ -14,6 +14,7 @@ from detectors.drift import (
     CLASS_FRAME_KEY,
     CameraDriftMonitor,
     DriftConfig,
+    DriftEvent,
     FleetDriftConfig,
     FleetDriftMonitor,
     calibrate,
@@ -378,3 +379,9 @@ def test_real_frames_gradual_darkening_gives_exactly_one_alert() -> None:
     fired = int(events[0].frame_id[1:])
     assert pre < fired < pre + ramp
     assert events[0].after["mean"] < events[0].before["mean"]
+
+
+def test_drift_event_survives_json_between_the_gate_and_the_fleet_agent() -> None:
+    cam_events, fleet_events, _ = _fleet_run(shift_cams=5, n_cams=10, shift=-2.0, seed=7)
+    for event in cam_events + fleet_events:
+        assert DriftEvent.from_dict(json.loads(json.dumps(event.to_dict()))) == event
