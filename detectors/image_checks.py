@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from detectors.policy import CameraPolicy
+from detectors.policy import BlurryPolicy, CameraPolicy, DarkPolicy, LowContrastPolicy
 from detectors.sequence_baseline import RobustBaseline
 from schemas.checks import Check
 from schemas.reports import Issue
@@ -63,16 +63,26 @@ def _usual(base: RobustBaseline, name: str, fmt: str = ".3f") -> str:
     return f"camera median {base.median(name):{fmt}} over {base.count} frames"
 
 
-def check_dark(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
-    p = policy.dark
-    rel = _low_limit(base, "brightness", p.drop, _k(policy))
-    ratio, limit = _below(m["brightness"], p.floor, rel)
+def _too_low(
+    check: Check,
+    p: DarkPolicy | LowContrastPolicy | BlurryPolicy,
+    name: str,
+    what: str,
+    m: Metrics,
+    base: RobustBaseline,
+    k: float,
+) -> Issue | None:
+    """A metric under the floor or the camera's own lower limit (``p``: floor and drop)."""
+    ratio, limit = _below(m[name], p.floor, _low_limit(base, name, p.drop, k))
     return p.judge(
-        Check.DARK,
+        check,
         ratio,
-        f"mean brightness {m['brightness']:.3f} is below "
-        f"{limit:.3f} (floor {p.floor}; {_usual(base, 'brightness')})",
+        f"{what} {m[name]:.3f} is below {limit:.3f} (floor {p.floor}; {_usual(base, name)})",
     )
+
+
+def check_dark(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
+    return _too_low(Check.DARK, policy.dark, "brightness", "mean brightness", m, base, _k(policy))
 
 
 def check_bright(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
@@ -97,26 +107,13 @@ def check_bright(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issu
 
 def check_low_contrast(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
     p = policy.low_contrast
-    rel = _low_limit(base, "contrast", p.drop, _k(policy))
-    ratio, limit = _below(m["contrast"], p.floor, rel)
-    return p.judge(
-        Check.LOW_CONTRAST,
-        ratio,
-        f"contrast (grey std) {m['contrast']:.3f} is "
-        f"below {limit:.3f} (floor {p.floor}; {_usual(base, 'contrast')})",
-    )
+    return _too_low(Check.LOW_CONTRAST, p, "contrast", "contrast (grey std)", m, base, _k(policy))
 
 
 def check_blurry(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
     p = policy.blurry
-    rel = _low_limit(base, "edge_ratio", p.drop, _k(policy))
-    ratio, limit = _below(m["edge_ratio"], p.floor, rel)
-    return p.judge(
-        Check.BLURRY,
-        ratio,
-        f"edge energy per unit contrast {m['edge_ratio']:.3f} "
-        f"is below {limit:.3f} (floor {p.floor}; {_usual(base, 'edge_ratio')})",
-    )
+    what = "edge energy per unit contrast"
+    return _too_low(Check.BLURRY, p, "edge_ratio", what, m, base, _k(policy))
 
 
 def check_noisy(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
@@ -176,18 +173,11 @@ def check_exposure_clipped(m: Metrics, base: RobustBaseline, policy: CameraPolic
     limit, climit = p.floor, p.channel_floor
     if base.ready:
         k = _k(policy)
-        limit = min(
-            limit,
-            max(
-                base.median("clipped") + p.rise, base.median("clipped") + k * base.sigma("clipped")
-            ),
-        )
+        limit = min(limit, base.median("clipped") + max(p.rise, k * base.sigma("clipped")))
         climit = min(
             climit,
-            max(
-                base.median("clipped_channels") + p.channel_rise,
-                base.median("clipped_channels") + k * base.sigma("clipped_channels"),
-            ),
+            base.median("clipped_channels")
+            + max(p.channel_rise, k * base.sigma("clipped_channels")),
         )
     v, c = m["clipped"], m["clipped_channels"]
     if c / climit > v / limit:
