@@ -14,10 +14,9 @@ from typing import Any
 
 from detectors.drift import DriftEvent, FleetDriftMonitor
 from schemas import InvalidMessage
-from streams import metrics, tables, topics
-from streams.alerting import to_alert
+from streams import tables, topics
 from streams.app import app, settings
-from streams.gate import send_dead_letter
+from streams.outputs import send_alert, send_dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +68,6 @@ async def watch_fleet(stream: Any) -> None:
             await send_dead_letter(event, "fleet", InvalidMessage("invalid_fields", str(exc)))
             continue
         for drift in found:
-            alert = to_alert(None, drift)
-            await topics.alerts.send(key=b"fleet", value=alert.model_dump_json().encode())
-            metrics.observe_alert(alert)
+            await send_alert(b"fleet", None, drift)
         _checkpoints.seen(FLEET_KEY, event)
         _checkpoints.save(_live, [FLEET_KEY])

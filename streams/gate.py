@@ -17,10 +17,9 @@ from detectors.embedding import Embedder
 from detectors.policy import Policy
 from schemas import Frame, InvalidMessage, Prediction
 from streams import calibration, config, metrics, pipeline, tables, topics
-from streams.alerting import to_alert
 from streams.app import app, settings
-from streams.deadletter import dead_letter
 from streams.intake import parse
+from streams.outputs import send_alert, send_dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -67,22 +66,6 @@ def _gate(camera_id: str) -> CameraGate:
     return gate
 
 
-async def send_dead_letter(event: Any, stage: str, error: Exception) -> None:
-    message = event.message
-    record = dead_letter(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        key=message.key,
-        payload=message.value,
-        stage=stage,
-        error=error,
-        settings=settings,
-    )
-    await topics.deadletter.send(key=message.key, value=record.model_dump_json().encode())
-    metrics.observe_dead_letter(record)
-
-
 async def publish(camera_id: str, completed: Completed) -> None:
     key = camera_id.encode()
     if completed.budget_refused:
@@ -93,9 +76,7 @@ async def publish(camera_id: str, completed: Completed) -> None:
         await topics.relabel.send(key=key, value=completed.request.model_dump_json().encode())
         metrics.observe_relabel(completed.request)
     for event in completed.drift:
-        alert = to_alert(camera_id, event)
-        await topics.alerts.send(key=key, value=alert.model_dump_json().encode())
-        metrics.observe_alert(alert)
+        await send_alert(key, camera_id, event)
 
 
 async def share_with_fleet(camera_id: str, completed: list[Completed]) -> None:

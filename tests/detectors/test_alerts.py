@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from detectors.alerts import to_alert
 from detectors.drift import (
     CameraDriftMonitor,
     DriftConfig,
@@ -11,7 +12,6 @@ from detectors.drift import (
     FleetDriftMonitor,
     calibrate,
 )
-from streams.alerting import to_alert
 
 
 def test_camera_alert_firing_and_resolve_share_one_id() -> None:
