@@ -79,6 +79,15 @@ async def publish(camera_id: str, completed: Completed) -> None:
         await send_alert(key, camera_id, event)
 
 
+async def finish(camera_id: str, done: list[Completed], *, unmatched_before: int) -> None:
+    """Everything a camera's completed frames send, in its order, then its checkpoint."""
+    metrics.observe_unmatched(camera_id, _gates[camera_id].unmatched - unmatched_before)
+    for completed in done:
+        await publish(camera_id, completed)
+    await share_with_fleet(camera_id, done)
+    _checkpoints.save(_gates, [camera_id])
+
+
 async def share_with_fleet(camera_id: str, completed: list[Completed]) -> None:
     """Hand the camera's standardised drift values and transitions to the fleet monitor."""
     gate = _gates[camera_id]
@@ -137,15 +146,11 @@ async def check_batch(events: list[Any]) -> None:
             await send_dead_letter(events[index], stage, error)
         by_camera: dict[str, list[Completed]] = {}
         for _, completed in outcome.completed:
-            camera_id = completed.report.camera_id
-            await publish(camera_id, completed)
-            by_camera.setdefault(camera_id, []).append(completed)
+            by_camera.setdefault(completed.report.camera_id, []).append(completed)
         for item in items:
             _checkpoints.seen(item.message.camera_id, events[item.index])
         for camera_id, before in unmatched.items():
-            metrics.observe_unmatched(camera_id, _gates[camera_id].unmatched - before)
-            await share_with_fleet(camera_id, by_camera.get(camera_id, []))
-        _checkpoints.save(_gates, unmatched)
+            await finish(camera_id, by_camera.get(camera_id, []), unmatched_before=before)
 
 
 @app.agent(topics.inputs)
@@ -173,10 +178,4 @@ async def complete_held_frames() -> None:
             if not gate.pending:
                 continue
             before = gate.unmatched
-            done = gate.expire(now=now)
-            metrics.observe_unmatched(camera_id, gate.unmatched - before)
-            for completed in done:
-                await publish(camera_id, completed)
-            if done:
-                await share_with_fleet(camera_id, done)
-                _checkpoints.save(_gates, [camera_id])
+            await finish(camera_id, gate.expire(now=now), unmatched_before=before)
