@@ -79,5 +79,6 @@ class Settings(BaseSettings):
 
     def topic(self, name: str) -> str:
         if name not in TOPIC_NAMES + INTERNAL_TOPIC_NAMES:
-            raise ValueError(f"unknown topic {name!r}; known: {', '.join(TOPIC_NAMES)}")
+            known = ", ".join(TOPIC_NAMES + INTERNAL_TOPIC_NAMES)
+            raise ValueError(f"unknown topic {name!r}; known: {known}")
         return f"{self.topic_prefix}{name}"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from schemas.checks import SEVERITY_RANK
 from schemas.settings import TOPIC_NAMES, Settings
 
 
@@ -50,7 +51,7 @@ def main() -> None:
     "--port",
     type=int,
     envvar="FRAMEGATE_EMBEDDED_PORT",
-    default=9092,
+    default=Settings.model_fields["embedded_port"].default,
     show_default=True,
     help="Port to listen on (127.0.0.1 only).",
 )
@@ -147,7 +148,7 @@ def replay(paths: tuple[Path, ...], camera: str, fps: float, loops: int) -> None
 @click.option("--check", help="Only messages with this check (quality, relabel).")
 @click.option(
     "--severity",
-    type=click.Choice(["info", "warning", "critical"]),
+    type=click.Choice(list(SEVERITY_RANK)),
     help="Only messages at or above this severity.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print raw JSON, one message a line.")

@@ -87,17 +87,18 @@ class FleetFeed:
         self._subscribers.discard(queue)
 
     def publish(self, kind: str, data: dict[str, Any]) -> None:
-        for queue in self._subscribers:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait((kind, data))
+        self._offer((kind, data))
 
     def close_subscribers(self) -> None:
         """Ends every live stream (a ``None`` in each queue), so shutdown never waits on one."""
+        self._offer(None)
+
+    def _offer(self, item: Event | None) -> None:
+        """Into every subscriber's queue; a slow one loses its oldest item, never blocks us."""
         for queue in self._subscribers:
             if queue.full():
                 queue.get_nowait()
-            queue.put_nowait(None)
+            queue.put_nowait(item)
 
     # -- consuming ------------------------------------------------------------------------
 

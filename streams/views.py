@@ -200,7 +200,7 @@ class CameraApi(Protected):
     async def get(self, request: Request) -> Response:
         camera = fleet.camera(request.query.get("id", ""))
         if camera is None:
-            return self.json({"error": "unknown camera"}, status=404)
+            return self.json({"error": "unknown camera"}, status=404, headers=dict(NO_STORE))
         return self.json(camera, headers=dict(NO_STORE))
 
 
