@@ -16,7 +16,6 @@ frame history (64 x (8 B digest + 72 B fingerprint) = 5.1 KB, plus the frame ids
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Self
@@ -34,6 +33,7 @@ from detectors.image_checks import (
     run_image_checks,
 )
 from detectors.image_metrics import ANALYSIS_MAX_SIDE, GRID, THUMB_SIZE, measure
+from detectors.packing import pack, unpack
 from detectors.policy import CameraPolicy
 from detectors.sequence_baseline import RobustBaseline
 from schemas.checks import Check
@@ -80,13 +80,13 @@ class Inspection:
 
 
 def _arr(a: np.ndarray | None) -> str | None:
-    return None if a is None else base64.b64encode(a.tobytes()).decode("ascii")
+    return None if a is None else pack(a, a.dtype.newbyteorder("<").str)
 
 
 def _unarr(s: str | None, dtype: str, shape: tuple[int, ...]) -> np.ndarray | None:
     if s is None:
         return None
-    return np.frombuffer(base64.b64decode(s), dtype=dtype).reshape(shape).copy()
+    return unpack(s, dtype, shape)
 
 
 class CameraInspector:

@@ -23,7 +23,6 @@ EfficientNet-Lite0 (``D = 1280``) and ``history = 8``: about 35 KB.
 
 from __future__ import annotations
 
-import base64
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from detectors.packing import pack, unpack
 from detectors.prediction_checks import make_issue
 from schemas import Check, Issue
 
@@ -46,14 +46,6 @@ class EmbeddingScore:
     outlier_score: float  # z+ / (z+ + outlier_z): 0.5 at the threshold; 0 during warm-up
     max_similarity: float  # best cosine similarity among the recent frames; -1 when none
     duplicate_of: str | None  # frame id of that most similar recent frame
-
-
-def _b64(array: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
-
-
-def _unb64(text: str, dtype: type, shape: tuple[int, ...]) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(text), dtype=dtype).reshape(shape).copy()
 
 
 class EmbeddingReference:
@@ -285,8 +277,8 @@ class EmbeddingReference:
             "weight_d": self._weight_d,
             "mean_d": self._mean_d,
             "var_d": self._var_d,
-            "centroid": None if self._centroid is None else _b64(self._centroid),
-            "recent": _b64(np.stack([q for q, _, _ in recent])) if recent else "",
+            "centroid": None if self._centroid is None else pack(self._centroid, "<f4"),
+            "recent": pack(np.stack([q for q, _, _ in recent]), "<f2") if recent else "",
             "recent_scales": [s for _, s, _ in recent],
             "recent_ids": [f for _, _, f in recent],
         }
@@ -303,10 +295,10 @@ class EmbeddingReference:
         ref._log_gap = float(state["log_gap"])
         ref._gap_n = int(state["gap_n"])
         if state["centroid"] is not None:
-            ref._centroid = _unb64(state["centroid"], np.float32, (dim,))
+            ref._centroid = unpack(state["centroid"], "<f4", (dim,))
         ids = state["recent_ids"]
         if ids:
-            q = _unb64(state["recent"], np.float16, (len(ids), dim))
+            q = unpack(state["recent"], "<f2", (len(ids), dim))
             for row, scale, fid in zip(q, state["recent_scales"], ids, strict=True):
                 ref._recent.append((row, float(scale), str(fid)))
         return ref

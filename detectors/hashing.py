@@ -13,7 +13,6 @@ Both classes are rings of fixed size, so memory is bounded, and both have a JSON
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Self
@@ -21,6 +20,7 @@ from typing import Self
 import numpy as np
 
 from detectors.image_metrics import FINGERPRINT_SIDE
+from detectors.packing import pack, unpack
 
 FINGERPRINT_LEN = FINGERPRINT_SIDE * FINGERPRINT_SIDE
 _LOW64 = np.zeros((16, 16), dtype=bool)
@@ -31,14 +31,6 @@ _LOW64 = _LOW64.ravel()
 def coarse64(bits: np.ndarray) -> np.uint64:
     """The 64 lowest frequencies (8x8) of a 256-bit hash, as one uint64: robust to crops."""
     return np.packbits(bits[_LOW64]).view(">u8").astype(np.uint64)[0]
-
-
-def _b64(a: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(a).astype("<u8").tobytes()).decode("ascii")
-
-
-def _unb64(s: str) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(s), dtype="<u8").astype(np.uint64)
 
 
 class HashHistory:
@@ -124,10 +116,8 @@ class HashHistory:
         return {
             "size": self.size,
             "count": self._count,
-            "digests": _b64(self._digests),
-            "fingerprints": base64.b64encode(self._fingerprints.astype("<f2").tobytes()).decode(
-                "ascii"
-            ),
+            "digests": pack(self._digests, "<u8"),
+            "fingerprints": pack(self._fingerprints, "<f2"),
             "frames": list(self._frames),
         }
 
@@ -136,9 +126,8 @@ class HashHistory:
         """Restore :meth:`state`; a different ``size`` keeps the most recent frames."""
         stored = int(state["size"])
         new = cls(size or stored)
-        digests = _unb64(state["digests"])
-        fps = np.frombuffer(base64.b64decode(state["fingerprints"]), dtype="<f2")
-        fps = fps.reshape(stored, FINGERPRINT_LEN).astype(np.float16)
+        digests = unpack(state["digests"], "<u8")
+        fps = unpack(state["fingerprints"], "<f2", (stored, FINGERPRINT_LEN))
         frames = list(state["frames"])
         count = int(state["count"])
         if new.size == stored:
@@ -240,7 +229,7 @@ class FleetHashIndex:
             "size": self.size,
             "max_bits": self.max_bits,
             "count": self._count,
-            "hashes": _b64(self._hashes[:n]),
+            "hashes": pack(self._hashes[:n], "<u8"),
             "cameras": self._cameras[:n],
             "frames": self._frames[:n],
         }
@@ -248,7 +237,7 @@ class FleetHashIndex:
     @classmethod
     def from_state(cls, state: Mapping) -> Self:
         new = cls(int(state["size"]), max_bits=int(state["max_bits"]))
-        hashes = _unb64(state["hashes"])
+        hashes = unpack(state["hashes"], "<u8")
         n = len(hashes)
         new._hashes[:n] = hashes
         new._cameras[:n] = list(state["cameras"])

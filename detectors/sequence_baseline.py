@@ -6,10 +6,11 @@ fixed (``window x len(names) x 4`` bytes) and the state is a compact, exact base
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+
+from detectors.packing import pack, unpack
 
 _MAD_TO_SIGMA = 1.4826
 
@@ -100,7 +101,7 @@ class RobustBaseline:
         return {
             "names": list(self.names),
             "count": self._count,
-            "rows": base64.b64encode(self._rows.astype("<f4").tobytes()).decode("ascii"),
+            "rows": pack(self._rows, "<f4"),
         }
 
     def load_state(self, state: Mapping) -> None:
@@ -108,8 +109,7 @@ class RobustBaseline:
         self._reset()
         names = list(state["names"])
         count = int(state["count"])
-        rows = np.frombuffer(base64.b64decode(state["rows"]), dtype="<f4")
-        rows = rows.reshape(-1, len(names)) if names else np.empty((0, 0), np.float32)
+        rows = unpack(state["rows"], "<f4", (-1, len(names))) if names else np.empty((0, 0), "<f4")
         if names == list(self.names) and len(rows) == self.window:
             self._rows = rows.astype(np.float32)  # a writable copy, ring position preserved
             self._count = count

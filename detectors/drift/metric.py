@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 import math
-import sys
 from array import array
 from collections import deque
 from typing import Any, Literal
+
+import numpy as np
 
 from detectors.drift.config import DriftConfig
 from detectors.drift.cusum import ReferencePageHinkley, cusum_threshold
 from detectors.drift.events import DriftEvent, severity_for
 from detectors.drift.reference import MetricReference, estimate_reference
+from detectors.packing import pack, unpack
 from schemas.checks import Severity
 
 DETECTOR = "page_hinkley"
@@ -20,18 +21,11 @@ _WATCH, _FIRING, _COOLDOWN = "watch", "firing", "cooldown"
 
 
 def _encode(values: array) -> str:
-    """Base64 of little-endian float32 values."""
-    if sys.byteorder == "big":
-        values = array("f", values)
-        values.byteswap()
-    return base64.b64encode(values.tobytes()).decode("ascii")
+    return pack(np.frombuffer(values, dtype=np.float32), "<f4")
 
 
 def _decode(text: str) -> array:
-    values = array("f", base64.b64decode(text, validate=True))
-    if sys.byteorder == "big":
-        values.byteswap()
-    return values
+    return array("f", unpack(text, "<f4").astype(np.float32).tobytes())
 
 
 class MetricMonitor:
