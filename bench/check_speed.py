@@ -21,8 +21,8 @@ import cv2
 import numpy as np
 
 from bench.frames import cameras
-from detectors.camera import CameraInspector, decode_for_checks
-from detectors.policy import Policy
+from framegate.detectors.inspector import CameraInspector, decode_for_checks
+from framegate.detectors.policy import Policy
 
 
 def _frames(n: int) -> list[bytes]:

@@ -6,8 +6,9 @@ Debian ``opencv-doc``), analysed at 384x288: per-frame brightness (mean gray) an
 (Laplacian variance) of each real frame under fresh sensor noise, cached in bench/.cache/.
 Long real no-change streams walk the 795 frames forwards and backwards (no jumps).
 
-Columns: ``framegate`` is :class:`detectors.drift.CameraDriftMonitor` calibrated on a clean
-period of the same stream (prewhitened, then blocked); ``blocks only`` is the same with
+Columns: ``framegate`` is
+:class:`~framegate.detectors.drift.CameraDriftMonitor` calibrated on a clean period of the
+same stream (prewhitened, then blocked); ``blocks only`` is the same with
 prewhitening off (``max_ar_order=0``: block means of one autocorrelation time), the other
 decorrelation the issue asks to measure; ``1-stat`` gives framegate the oracle's budget;
 ``river ADWIN`` / ``river PH`` are ``ADWIN()`` and ``PageHinkley()`` with defaults on the
@@ -33,15 +34,15 @@ from river.drift import ADWIN, PageHinkley
 from scipy.signal import lfilter
 from scipy.stats import chi2
 
-from detectors.drift import (
+from framegate.detectors.drift import (
     CameraDriftMonitor,
     DriftConfig,
     FleetDriftMonitor,
     calibrate,
     cusum_threshold,
 )
-from streams.producer import video_frames
-from streams.simulator import VTEST
+from framegate.streams.cli.simulator import VTEST
+from framegate.streams.media import video_frames
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 PHI = 0.9

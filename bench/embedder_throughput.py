@@ -21,7 +21,7 @@ import time
 import numpy as np
 import torch
 
-from detectors.embedding import Embedder
+from framegate.detectors.embedding import Embedder, lite0_weights_path
 
 CPU_SIZES = (1, 4, 16, 64)
 GPU_SIZES = (1, 4, 16, 64, 128, 256)
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    emb = Embedder.default(device=args.device)
+    emb = Embedder.default(lite0_weights_path().read_bytes(), device=args.device)
     gpu = emb.device.startswith("cuda")
     sizes = args.sizes or (GPU_SIZES if gpu else CPU_SIZES)
     images = frames(max(sizes), args.seed)

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from streams.producer import video_frames
+from framegate.streams.media import video_frames
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 SIZE = (640, 480)

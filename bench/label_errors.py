@@ -6,7 +6,7 @@ else scikit-learn's digits) gets 10 % of its labels flipped to another class at 
 ``cross_val_predict``). Then, on the same probabilities:
 
 * cleanlab: ``cleanlab.filter.find_label_issues`` over the whole set at once;
-* framegate: :class:`detectors.label_errors.ConfidentLearning`, one frame at a time, in a
+* framegate: :class:`framegate.detectors.label_errors.ConfidentLearning`, one frame at a time, in a
   random order, each frame judged when it arrives (``observe``) — no second pass.
 
 Precision, recall and F1 against the flips are printed side by side.
@@ -76,7 +76,7 @@ def prf(flagged: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
 def framegate_streaming(
     probs: np.ndarray, labels: np.ndarray, order: np.ndarray, min_count: int
 ) -> np.ndarray:
-    from detectors.label_errors import ConfidentLearning
+    from framegate.detectors.label_errors import ConfidentLearning
 
     names = [str(k) for k in range(probs.shape[1])]
     cl = ConfidentLearning(min_count=min_count)

@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 
 from bench.frames import SIZE, cameras, encode
-from detectors.camera import CameraInspector, decode_for_checks
-from detectors.policy import Policy
+from framegate.detectors.inspector import CameraInspector, decode_for_checks
+from framegate.detectors.policy import Policy
 
 MAX_PIXELS = 50_000_000
 LEVELS = ("mild", "moderate", "strong")

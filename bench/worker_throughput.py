@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from schemas.settings import Settings
-from streams.admin import ensure_topics
-from streams.broker import EmbeddedBroker, free_port
-from streams.processes import spawn_worker, stop_process, wait_ready
-from streams.producer import encode_jpeg, frame_message
-from streams.simulator import scenes
+from framegate.schemas.settings import Settings
+from framegate.streams.cli.simulator import scenes
+from framegate.streams.kafka.admin import ensure_topics
+from framegate.streams.kafka.broker import EmbeddedBroker, free_port
+from framegate.streams.kafka.processes import spawn_worker, stop_process, wait_ready
+from framegate.streams.media import encode_jpeg, frame_message
 
 
 def build_messages(frames: int, cameras: int) -> list[tuple[bytes, bytes]]:

@@ -9,27 +9,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from detectors.policy import CameraPolicy
-from schemas.checks import Check
-from schemas.frames import Annotation
-from schemas.reports import Issue
+import numpy as np
+from numpy.typing import ArrayLike
+
+from framegate.detectors.policy import CameraPolicy
+from framegate.schemas.checks import Check
+from framegate.schemas.frames import Annotation
+from framegate.schemas.reports import Issue
 
 
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """Intersection over union of two ``[x1, y1, x2, y2]`` boxes.
+def box_iou(a: ArrayLike, b: ArrayLike) -> np.ndarray:
+    """IoU of every box in ``a`` ``(N, 4)`` with every box in ``b`` ``(M, 4)``: ``(N, M)``.
+
+    Boxes are ``[x1, y1, x2, y2]``; a pair that does not overlap, or whose union is empty,
+    has IoU 0.
 
     Examples
     --------
-    >>> iou((0, 0, 10, 10), (0, 0, 10, 5))
-    0.5
+    >>> box_iou([[0, 0, 10, 10]], [[5, 0, 15, 10], [20, 20, 30, 30], [0, 0, 10, 5]])
+    array([[0.33333333, 0.        , 0.5       ]])
     """
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
+    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
 def check_annotations(
@@ -77,10 +85,11 @@ def check_annotations(
 
     d = policy.duplicate_box
     pairs, best = [], 0.0
+    overlaps = box_iou([b for _, _, b in boxes], [b for _, _, b in boxes])
     for j in range(len(boxes)):
         for k in range(j + 1, len(boxes)):
             if boxes[j][1] == boxes[k][1]:
-                o = iou(boxes[j][2], boxes[k][2])
+                o = float(overlaps[j, k])
                 if o > d.iou:
                     pairs.append((boxes[j][0], boxes[k][0]))
                     best = max(best, o)

@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from schemas.deadletter import DeadLetterReason
-from schemas.errors import InvalidMessage
+from framegate.schemas.deadletter import DeadLetterReason
+from framegate.schemas.errors import InvalidMessage
 
 _JPEG_EOI = b"\xff\xd9"
 _PNG_IEND = b"IEND\xaeB`\x82"
@@ -102,7 +102,7 @@ def decode_image(
     Raises
     ------
     InvalidMessage
-        With a :class:`~schemas.DeadLetterReason` naming what is wrong.
+        With a :class:`~framegate.schemas.DeadLetterReason` naming what is wrong.
     """
     if reduce not in (1, 2, 4, 8):
         raise ValueError(f"reduce must be 1, 2, 4 or 8, got {reduce}")

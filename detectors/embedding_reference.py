@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from detectors.packing import pack, unpack
-from detectors.prediction_checks import make_issue
-from schemas import Check, Issue
+from framegate.detectors.issues import build_issue, halfway_to_certain
+from framegate.detectors.packing import pack, unpack
+from framegate.schemas import Check, Issue
 
 __all__ = ["EmbeddingReference", "EmbeddingScore"]
 
@@ -167,22 +167,24 @@ class EmbeddingReference:
         out = []
         if s.outlier_score >= 0.5:
             out.append(
-                make_issue(
+                build_issue(
                     Check.OUTLIER,
                     s.outlier_score,
                     0.5,
                     f"embedding distance {s.distance:.3f} to the camera's reference is {s.z:.1f} "
                     f"sd above its mean {self._mean_d:.3f} (threshold {self.outlier_z:g} sd)",
+                    critical_at=halfway_to_certain(0.5),
                 )
             )
         if s.max_similarity >= self.near_duplicate_similarity and self._is_duplicate_gap(s):
             out.append(
-                make_issue(
+                build_issue(
                     Check.NEAR_DUPLICATE,
                     s.max_similarity,
                     self.near_duplicate_similarity,
                     f"embedding similarity {s.max_similarity:.3f} to recent frame "
                     f"{s.duplicate_of!r}",
+                    critical_at=halfway_to_certain(self.near_duplicate_similarity),
                 )
             )
         return out

@@ -1,11 +1,11 @@
 """Perceptual-hash memories: a camera's recent frames, and a bounded index across the fleet.
 
 Across cameras, frames are compared by the coarse 64-bit part of the perceptual hash
-(``hash_bits`` of :func:`detectors.image_metrics.measure`): re-encoded, resized or slightly cropped
-copies land within a few bits. Within one fixed camera, ordinary consecutive frames land
-just as close on any coarse hash, so the camera's history keeps finer, real-valued
-fingerprints instead and the check weighs them against the camera's own usual distances
-(see :mod:`detectors.sequence`).
+(``hash_bits`` of :func:`framegate.detectors.image_metrics.measure`): re-encoded, resized
+or slightly cropped copies land within a few bits. Within one fixed camera, ordinary
+consecutive frames land just as close on any coarse hash, so the camera's history keeps
+finer, real-valued fingerprints instead and the check weighs them against the camera's own
+usual distances (see :mod:`framegate.detectors.sequence`).
 
 Both classes are rings of fixed size, so memory is bounded, and both have a JSON
 ``state()`` (base64 of the packed hashes) and ``from_state()``.
@@ -19,8 +19,8 @@ from typing import Self
 
 import numpy as np
 
-from detectors.image_metrics import FINGERPRINT_SIDE
-from detectors.packing import pack, unpack
+from framegate.detectors.image_metrics import FINGERPRINT_SIDE
+from framegate.detectors.packing import pack, unpack
 
 FINGERPRINT_LEN = FINGERPRINT_SIDE * FINGERPRINT_SIDE
 _LOW64 = np.zeros((16, 16), dtype=bool)
@@ -37,9 +37,10 @@ class HashHistory:
     """The last ``size`` frames of one camera: exact digests, fingerprints and frame ids.
 
     A fingerprint is the 6x6 lowest DCT coefficients of the frame's 64x64 grey thumbnail
-    (:func:`detectors.image_metrics.measure`), kept as float16: a re-encoded or resized copy
-    of a frame lands within about 0.1 % of it (relative L2 distance), while a moving
-    scene's ordinary frames are several times further apart (see :mod:`detectors.sequence`).
+    (:func:`framegate.detectors.image_metrics.measure`), kept as float16: a re-encoded or
+    resized copy of a frame lands within about 0.1 % of it (relative L2 distance), while a
+    moving scene's ordinary frames are several times further apart (see
+    :mod:`framegate.detectors.sequence`).
 
     Memory: ``size x (8 + 72)`` bytes plus the frame ids (about 7 KB of JSON at the default
     64 with short ids).

@@ -1,9 +1,9 @@
 """Image checks: compare one frame's metrics with absolute limits and its camera's normal.
 
 Each check is ``check_x(metrics, baseline, policy) -> Issue | None``: the measurement is
-done once by :func:`detectors.image_metrics.measure`, the camera's normal comes from a
-:class:`~detectors.sequence_baseline.RobustBaseline`, and the thresholds from
-:class:`~detectors.policy.CameraPolicy`. Relative limits apply once the baseline is warm;
+done once by :func:`framegate.detectors.image_metrics.measure`, the camera's normal comes from a
+:class:`~framegate.detectors.sequence_baseline.RobustBaseline`, and the thresholds from
+:class:`~framegate.detectors.policy.CameraPolicy`. Relative limits apply once the baseline is warm;
 absolute limits always apply.
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from detectors.policy import BlurryPolicy, CameraPolicy, DarkPolicy, LowContrastPolicy
-from detectors.sequence_baseline import RobustBaseline
-from schemas.checks import Check
-from schemas.reports import Issue
+from framegate.detectors.policy import BlurryPolicy, CameraPolicy, DarkPolicy, LowContrastPolicy
+from framegate.detectors.sequence_baseline import RobustBaseline
+from framegate.schemas.checks import Check
+from framegate.schemas.reports import Issue
 
 BASELINE_METRICS = (
     "brightness",

@@ -1,7 +1,7 @@
 """Measure a frame once: one analysis-size copy, one grayscale, every metric the checks need.
 
-Everything here is a pure function of pixels. The checks in :mod:`detectors.image_checks`
-and :mod:`detectors.sequence` only compare these numbers with limits.
+Everything here is a pure function of pixels. The checks in :mod:`framegate.detectors.image_checks`
+and :mod:`framegate.detectors.sequence` only compare these numbers with limits.
 
 The analysis size is fixed (long side at most :data:`ANALYSIS_MAX_SIDE` pixels), so limits
 mean the same thing on every camera whatever its resolution, and the cost per frame is

@@ -35,10 +35,11 @@ from typing import Any
 
 import numpy as np
 
-from detectors.prediction_checks import make_issue
-from schemas import Annotation, Check, Detection, Issue
+from framegate.detectors.annotations import box_iou
+from framegate.detectors.issues import build_issue, halfway_to_certain
+from framegate.schemas import Annotation, Check, Detection, Issue
 
-__all__ = ["ConfidentLearning", "LabelScore", "box_iou", "detection_label_issues", "image_label"]
+__all__ = ["ConfidentLearning", "LabelScore", "detection_label_issues", "image_label"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +174,7 @@ class ConfidentLearning:
         s = self.score(label, probabilities)
         if not s.is_issue:
             return None
-        return make_issue(
+        return build_issue(
             Check.LABEL_DISAGREEMENT,
             s.score,
             0.5,
@@ -181,6 +182,7 @@ class ConfidentLearning:
             f"{self._rank(label, s.self_confidence):.0%} of its class; estimated noise "
             f"{self.noise_rate(label):.0%}) but the model predicts {s.suggested!r} "
             f"(p={float(probabilities[s.suggested]):.2f})",
+            critical_at=halfway_to_certain(0.5),
         )
 
     # -- update -------------------------------------------------------------------------
@@ -240,23 +242,6 @@ class ConfidentLearning:
 
 
 # -- detection ---------------------------------------------------------------------------
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in ``a`` ``(N, 4)`` with every box in ``b`` ``(M, 4)``: ``(N, M)``.
-
-    >>> box_iou(np.array([[0, 0, 10, 10]]), np.array([[5, 0, 15, 10], [20, 20, 30, 30]]))
-    array([[0.33333333, 0.        ]])
-    """
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
-
-
 def _fmt_box(box: Sequence[float]) -> str:
     return "[" + ", ".join(f"{v:.0f}" for v in box) + "]"
 
@@ -265,7 +250,9 @@ def _summarise(check: Check, found: list[tuple[float, str]], threshold: float) -
     found.sort(key=lambda t: -t[0])
     shown = "; ".join(text for _, text in found[:3])
     more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
-    return make_issue(check, found[0][0], threshold, shown + more)
+    return build_issue(
+        check, found[0][0], threshold, shown + more, critical_at=halfway_to_certain(threshold)
+    )
 
 
 def detection_label_issues(

@@ -7,7 +7,7 @@ reaches ``flag_at`` (0.5, the limit itself, by default) and is ``critical`` from
 ``critical_at``. The limits are in the metric's own units and appear in each issue's detail.
 
 Relative limits compare a frame with its own camera's recent normal (median and MAD over a
-bounded window, see :mod:`detectors.sequence_baseline`); absolute limits (floors) still
+bounded window, see :mod:`framegate.detectors.sequence_baseline`); absolute limits (floors) still
 apply, so a camera that is always bad is flagged too.
 
 The default table (``Policy()``):
@@ -55,14 +55,15 @@ duplicate_box               two boxes with the same label and IoU > 0.9
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from schemas.checks import Check, Severity
-from schemas.reports import Issue
+from framegate.detectors.issues import build_issue
+from framegate.schemas.checks import Check, Severity
+from framegate.schemas.reports import Issue
 
 
 def ratio_score(ratio: float) -> float:
@@ -91,19 +92,24 @@ class CheckPolicy(BaseModel):
     severity: Severity = Field("warning", description="severity below critical_at")
 
     def judge(self, check: Check, ratio: float, detail: str) -> Issue | None:
-        """An :class:`~schemas.Issue` when ``ratio`` scores at or above ``flag_at``, else None."""
+        """An issue when ``ratio`` scores at or above ``flag_at``, else None.
+
+        The issue is built by :func:`~framegate.detectors.issues.build_issue`: ``critical``
+        from ``critical_at``, ``severity`` below it; the score is reported to 4 decimals.
+        """
         if not self.enabled:
             return None
         score = ratio_score(ratio)
         if score < self.flag_at:
             return None
-        severity: Severity = "critical" if score >= self.critical_at else self.severity
-        return Issue(
-            check=check,
-            score=round(score, 4),
-            threshold=self.flag_at,
-            severity=severity,
-            detail=detail,
+        return build_issue(
+            check,
+            score,
+            self.flag_at,
+            detail,
+            critical_at=self.critical_at,
+            severity=self.severity,
+            digits=4,
         )
 
 
@@ -335,12 +341,34 @@ class Policy(BaseModel):
         return self._cache.get(camera_id, self.defaults)
 
     @classmethod
-    def from_yaml(cls, path: str | Path) -> Self:
-        """Read a policy file: ``defaults: {...}`` and ``cameras: {cam-7: {dark: {...}}}``.
+    def from_mapping(cls, document: Mapping[str, Any] | None) -> Self:
+        """A policy from a parsed document: ``defaults: {...}`` and
+        ``cameras: {cam-7: {dark: {...}}}``; both keys are optional, ``None`` (an empty
+        file) gives the default table.
 
-        Both keys are optional; an empty file gives the default table.
+        Raises
+        ------
+        ValueError
+            When the document is not a mapping (a ``pydantic.ValidationError``, itself a
+            ``ValueError``, when a key or a value is wrong).
         """
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: a policy file is a mapping, got {type(data).__name__}")
-        return cls.model_validate(data)
+        if document is None:
+            document = {}
+        if not isinstance(document, Mapping):
+            raise ValueError(f"a policy is a mapping, got {type(document).__name__}")
+        return cls.model_validate(dict(document))
+
+    @classmethod
+    def from_yaml(cls, text: str) -> Self:
+        """A policy from the text of a YAML policy file (the caller reads the file); an
+        empty document gives the default table.
+
+        Examples
+        --------
+        >>> p = Policy.from_yaml("cameras: {cam-7: {dark: {floor: 0.02}}}")
+        >>> p.for_camera("cam-7").dark.floor
+        0.02
+        >>> Policy.from_yaml("") == Policy()
+        True
+        """
+        return cls.from_mapping(yaml.safe_load(text) or {})

@@ -2,9 +2,12 @@
 
 Measure, score, flag:
 
-* :func:`confidence` and :func:`normalized_entropy` measure a :class:`~schemas.Prediction`;
+* :func:`confidence` and :func:`normalized_entropy` measure a
+  :class:`~framegate.schemas.Prediction`;
 * :func:`low_confidence` / :func:`high_entropy` map them to a score in [0, 1] (1 = bad) and
-  return an :class:`~schemas.Issue` when the score reaches the threshold;
+  return an :class:`~framegate.schemas.Issue` when the score reaches the threshold
+  (:func:`~framegate.detectors.issues.build_issue`; ``critical`` half-way from the
+  threshold to 1, as these thresholds have no policy entry);
 * :class:`ClassFrequency` tracks, per camera, how often each class is predicted (a fast and a
   slow exponential average) and exposes one drift-ready number, :attr:`ClassFrequency.shift`.
 
@@ -21,7 +24,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas import Check, Issue, Prediction
+from framegate.detectors.issues import build_issue, halfway_to_certain
+from framegate.schemas import Check, Issue, Prediction
 
 __all__ = [
     "ClassFrequency",
@@ -30,7 +34,6 @@ __all__ = [
     "confidence",
     "high_entropy",
     "low_confidence",
-    "make_issue",
     "normalized_entropy",
 ]
 
@@ -45,16 +48,6 @@ class PredictionThresholds(BaseModel):
     )
     max_entropy: float = Field(
         default=0.8, ge=0.0, le=1.0, description="high_entropy above this entropy / log(classes)"
-    )
-
-
-def make_issue(check: Check, score: float, threshold: float, detail: str) -> Issue:
-    """An :class:`Issue` whose severity grows with the score: ``critical`` half-way past the
-    threshold towards 1, ``warning`` otherwise."""
-    score = float(min(1.0, max(0.0, score)))
-    severity = "critical" if score >= (1.0 + threshold) / 2.0 else "warning"
-    return Issue(
-        check=check, score=score, threshold=float(threshold), severity=severity, detail=detail
     )
 
 
@@ -119,7 +112,14 @@ def low_confidence(prediction: Prediction, *, min_confidence: float = 0.5) -> Is
             f"mean score of {len(prediction.detections or [])} detections {conf:.2f}, "
             f"below {min_confidence:.2f}"
         )
-    return make_issue(Check.LOW_CONFIDENCE, 1.0 - conf, 1.0 - min_confidence, detail)
+    threshold = 1.0 - min_confidence
+    return build_issue(
+        Check.LOW_CONFIDENCE,
+        1.0 - conf,
+        threshold,
+        detail,
+        critical_at=halfway_to_certain(threshold),
+    )
 
 
 def high_entropy(prediction: Prediction, *, max_entropy: float = 0.8) -> Issue | None:
@@ -139,11 +139,12 @@ def high_entropy(prediction: Prediction, *, max_entropy: float = 0.8) -> Issue |
         n, what = len(prediction.classes), "classes"
     else:
         n, what = len(prediction.detections or []), "detections"
-    return make_issue(
+    return build_issue(
         Check.HIGH_ENTROPY,
         ent,
         max_entropy,
         f"normalised entropy {ent:.2f} over {n} {what}, above {max_entropy:.2f}",
+        critical_at=halfway_to_certain(max_entropy),
     )
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from schemas import Check, Frame, Issue, Prediction, RelabelRequest
+from framegate.schemas import Check, Frame, Issue, Prediction, RelabelRequest
 
 __all__ = ["RELABEL_WEIGHTS", "RelabelBudget", "build_request", "priority", "request_id"]
 
@@ -69,9 +69,9 @@ def request_id(camera_id: str, frame_id: str) -> str:
 def priority(reasons: Sequence[Issue], weights: Mapping[Check, float] | None = None) -> float:
     """Noisy-OR of the weighted scores; 0 when no reason is worth a relabel.
 
-    >>> from detectors.prediction_checks import make_issue
-    >>> a = make_issue(Check.LABEL_DISAGREEMENT, 0.8, 0.5, "")
-    >>> b = make_issue(Check.LOW_CONFIDENCE, 0.5, 0.5, "")
+    >>> from framegate.detectors.issues import build_issue
+    >>> a = build_issue(Check.LABEL_DISAGREEMENT, 0.8, 0.5, "", critical_at=0.75)
+    >>> b = build_issue(Check.LOW_CONFIDENCE, 0.5, 0.5, "", critical_at=0.75)
     >>> round(priority([a]), 3), round(priority([a, b]), 3), priority([])
     (0.8, 0.86, 0.0)
     """

@@ -1,8 +1,8 @@
 """Sequence checks: one camera's frame compared with its previous frames and its usual view.
 
 Pure functions on small arrays (thumbnails, cell textures, hashes) and the camera's
-:class:`~detectors.sequence_baseline.RobustBaseline`; the state itself is held by
-:class:`detectors.camera.CameraInspector`.
+:class:`~framegate.detectors.sequence_baseline.RobustBaseline`; the state itself is held by
+:class:`framegate.detectors.inspector.CameraInspector`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import math
 import cv2
 import numpy as np
 
-from detectors.hashing import HashHistory
-from detectors.policy import CameraPolicy
-from detectors.sequence_baseline import RobustBaseline
-from schemas.checks import Check
-from schemas.reports import Issue
+from framegate.detectors.hashing import HashHistory
+from framegate.detectors.policy import CameraPolicy
+from framegate.detectors.sequence_baseline import RobustBaseline
+from framegate.schemas.checks import Check
+from framegate.schemas.reports import Issue
 
 SEQUENCE_METRICS = (
     "change",

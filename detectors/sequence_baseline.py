@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from detectors.packing import pack, unpack
+from framegate.detectors.packing import pack, unpack
 
 _MAD_TO_SIGMA = 1.4826
 

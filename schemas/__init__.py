@@ -3,13 +3,13 @@
 Producers and consumers can import this package alone; it depends on pydantic only.
 """
 
-from schemas.alerts import Alert
-from schemas.checks import Check, Severity
-from schemas.deadletter import DeadLetter, DeadLetterReason
-from schemas.errors import FramegateError, InvalidMessage
-from schemas.frames import Annotation, Frame, FrameImage
-from schemas.predictions import Detection, Prediction
-from schemas.reports import Issue, QualityReport, RelabelRequest
+from framegate.schemas.alerts import Alert
+from framegate.schemas.checks import Check, Severity
+from framegate.schemas.deadletter import DeadLetter, DeadLetterReason
+from framegate.schemas.errors import FramegateError, InvalidMessage
+from framegate.schemas.frames import Annotation, Frame, FrameImage
+from framegate.schemas.predictions import Detection, Prediction
+from framegate.schemas.reports import Issue, QualityReport, RelabelRequest
 
 SCHEMA_VERSION = 1
 

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from schemas.base import Identifier, Message, Timestamp
-from schemas.checks import Severity
+from framegate.schemas.base import Identifier, Message, Timestamp
+from framegate.schemas.checks import Severity
 
 
 class Alert(Message):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from schemas.base import Message, Timestamp
+from framegate.schemas.base import Message, Timestamp
 
 
 class DeadLetterReason(StrEnum):

@@ -17,7 +17,7 @@ class InvalidMessage(FramegateError):
     Parameters
     ----------
     reason
-        A stable, machine-readable code (see :class:`schemas.DeadLetterReason`).
+        A stable, machine-readable code (see :class:`framegate.schemas.DeadLetterReason`).
     message
         What is wrong, in words a producer's developer can act on.
     """

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from schemas.base import Box, Identifier, Message, Part, Timestamp
+from framegate.schemas.base import Box, Identifier, Message, Part, Timestamp
 
 ImageEncoding = Literal["jpeg", "png", "webp", "bmp", "tiff"]
 

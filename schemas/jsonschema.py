@@ -6,11 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from schemas.alerts import Alert
-from schemas.deadletter import DeadLetter
-from schemas.frames import Frame
-from schemas.predictions import Prediction
-from schemas.reports import QualityReport, RelabelRequest
+from framegate.schemas.alerts import Alert
+from framegate.schemas.deadletter import DeadLetter
+from framegate.schemas.frames import Frame
+from framegate.schemas.predictions import Prediction
+from framegate.schemas.reports import QualityReport, RelabelRequest
 
 MESSAGES: dict[str, type[BaseModel]] = {
     "frames": Frame,

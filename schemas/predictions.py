@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from schemas.base import Box, Identifier, Message, Part
+from framegate.schemas.base import Box, Identifier, Message, Part
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 

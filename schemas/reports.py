@@ -7,10 +7,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from schemas.base import Identifier, Message, Part, Timestamp
-from schemas.checks import Check, Severity
-from schemas.frames import FrameImage
-from schemas.predictions import Prediction
+from framegate.schemas.base import Identifier, Message, Part, Timestamp
+from framegate.schemas.checks import Check, Severity
+from framegate.schemas.frames import FrameImage
+from framegate.schemas.predictions import Prediction
 
 
 class Issue(Part):

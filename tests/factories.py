@@ -68,8 +68,8 @@ def frame_bytes(*args: Any, **kwargs: Any) -> bytes:
 
 @cache
 def _street_frames() -> tuple[np.ndarray, ...]:
-    from streams.producer import video_frames
-    from streams.simulator import VTEST
+    from framegate.streams.cli.simulator import VTEST
+    from framegate.streams.media import video_frames
 
     # real street footage (Debian's opencv-doc) when installed
     return tuple(

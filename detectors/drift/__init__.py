@@ -1,22 +1,23 @@
 """Online drift detection per camera and fleet-wide, calibrated to a false-alarm budget.
 
 Pure logic: no Kafka, no clock, no I/O. ``streams/`` keeps each monitor's :meth:`state`
-in a Faust table and turns :class:`DriftEvent` into ``schemas.alerts.Alert``.
+in a Faust table and turns each :class:`DriftEvent` into a ``schemas.alerts.Alert`` with
+:func:`framegate.detectors.alerts.to_alert`.
 """
 
-from detectors.drift.calibrate import calibrate
-from detectors.drift.camera import (
+from framegate.detectors.drift.calibrate import calibrate
+from framegate.detectors.drift.camera import (
     CLASS_FRAME_KEY,
     CLASS_PREFIX,
     CameraDriftMonitor,
     class_frequency_stats,
 )
-from detectors.drift.config import DriftConfig, FleetDriftConfig
-from detectors.drift.cusum import ReferencePageHinkley, cusum_arl, cusum_threshold
-from detectors.drift.events import DriftEvent
-from detectors.drift.fleet import FleetDriftMonitor
-from detectors.drift.metric import MetricMonitor
-from detectors.drift.reference import CameraReference, MetricReference, estimate_reference
+from framegate.detectors.drift.config import DriftConfig, FleetDriftConfig
+from framegate.detectors.drift.cusum import ReferencePageHinkley, cusum_arl, cusum_threshold
+from framegate.detectors.drift.events import DriftEvent
+from framegate.detectors.drift.fleet import FleetDriftMonitor
+from framegate.detectors.drift.metric import MetricMonitor
+from framegate.detectors.drift.reference import CameraReference, MetricReference, estimate_reference
 
 __all__ = [
     "CLASS_FRAME_KEY",

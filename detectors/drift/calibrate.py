@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from detectors.drift.config import DriftConfig
-from detectors.drift.reference import CameraReference, estimate_reference
+from framegate.detectors.drift.config import DriftConfig
+from framegate.detectors.drift.reference import CameraReference, estimate_reference
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -57,7 +57,7 @@ def calibrate(
     ref = CameraReference(metrics=metrics, frames=frames)
     if not replay:
         return ref
-    from detectors.drift.camera import CameraDriftMonitor
+    from framegate.detectors.drift.camera import CameraDriftMonitor
 
     mon = CameraDriftMonitor(config, ref)
     alarms = 0

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from detectors.drift.config import DriftConfig
-from detectors.drift.events import DriftEvent
-from detectors.drift.metric import MetricMonitor
-from detectors.drift.reference import CameraReference
+from framegate.detectors.drift.config import DriftConfig
+from framegate.detectors.drift.events import DriftEvent
+from framegate.detectors.drift.metric import MetricMonitor
+from framegate.detectors.drift.reference import CameraReference
 
 CLASS_PREFIX = "class_freq:"
 CLASS_FRAME_KEY = "class_freq:*"
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: named block, episode and chart state in each MetricMonitor
 
 
 def class_frequency_stats(labels: Iterable[str]) -> dict[str, float]:
@@ -40,13 +40,13 @@ class CameraDriftMonitor:
     config
         Thresholds and budgets.
     reference
-        References from :func:`detectors.drift.calibrate`; statistics without one learn it
+        References from :func:`framegate.detectors.drift.calibrate`; statistics without one learn it
         from their first ``config.warmup_frames`` values.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from detectors.drift import CameraDriftMonitor, DriftConfig, calibrate
+    >>> from framegate.detectors.drift import CameraDriftMonitor, DriftConfig, calibrate
     >>> rng = np.random.default_rng(1)
     >>> config = DriftConfig()
     >>> ref = calibrate({"brightness": rng.normal(100, 2, 5000)}, config)

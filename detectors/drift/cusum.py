@@ -152,17 +152,18 @@ class ReferencePageHinkley(PageHinkley):
         return 1 if up >= down else -1
 
     def state(self) -> dict[str, Any]:
+        """The chart's running sums, JSON-ready; :meth:`load_state` restores them."""
         return {
-            "si": self._sum_increase,
-            "sd": self._sum_decrease,
-            "mi": self._min_increase,
-            "md": self._max_decrease,
-            "dd": self._drift_detected,
+            "sum_increase": self._sum_increase,
+            "sum_decrease": self._sum_decrease,
+            "min_increase": self._min_increase,
+            "max_decrease": self._max_decrease,
+            "drift_detected": self._drift_detected,
         }
 
-    def load_state(self, s: dict[str, Any]) -> None:
-        self._sum_increase = float(s["si"])
-        self._sum_decrease = float(s["sd"])
-        self._min_increase = float(s["mi"])
-        self._max_decrease = float(s["md"])
-        self._drift_detected = bool(s["dd"])
+    def load_state(self, state: dict[str, Any]) -> None:
+        self._sum_increase = float(state["sum_increase"])
+        self._sum_decrease = float(state["sum_decrease"])
+        self._min_increase = float(state["min_increase"])
+        self._max_decrease = float(state["max_decrease"])
+        self._drift_detected = bool(state["drift_detected"])

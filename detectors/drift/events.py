@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from schemas.checks import Severity
+from framegate.schemas.checks import Severity
 
 
 @dataclass(frozen=True)

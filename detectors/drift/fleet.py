@@ -4,18 +4,39 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from detectors.drift.config import DriftConfig, FleetDriftConfig
-from detectors.drift.events import DriftEvent
-from detectors.drift.metric import MetricMonitor
-from detectors.drift.reference import MetricReference, charts
+from framegate.detectors.drift.config import DriftConfig, FleetDriftConfig
+from framegate.detectors.drift.events import DriftEvent
+from framegate.detectors.drift.metric import MetricMonitor, ZTally
+from framegate.detectors.drift.reference import MetricReference, charts
+from framegate.detectors.health import HealthEvent
 
 VOTE = "camera_vote"
+STATE_VERSION = 3  # 3: named per-camera drift, vote and tally state
+
+
+@dataclass(frozen=True, slots=True)
+class CameraDrift:
+    """A camera firing on one statistic (or health check), as the vote sees it."""
+
+    at: float  # when the camera's alert fired
+    direction: Literal["up", "down"]
+    change_point: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """The camera vote on one statistic: watching, firing, or cooling down ``until``."""
+
+    phase: Literal["watch", "firing", "cooldown"] = "watch"
+    until: float = 0.0
+    direction: Literal["up", "down"] = "up"
+    fired_frame_id: str = ""
 
 
 @lru_cache(maxsize=256)
@@ -66,15 +87,17 @@ class FleetDriftMonitor:
             min_resolve_shift=min(c.design_shifts) / 2,
         )
         ks, hs = charts(1.0, 1.0, 1, 10**9, self._chart_config)
-        self._pooled_ref = MetricReference(
+        self._pooled_reference = MetricReference(
             mean=0.0, std=1.0, lr_std=1.0, tau=1.0, block=1, n=10**9, allowances=ks, thresholds=hs
         )
-        self._pooled: dict[str, MetricMonitor] = {}
+        self._pooled: dict[str, MetricMonitor] = {}  # statistic -> the fleet's chart
         self._period_start: float | None = None
-        self._acc: dict[str, dict[str, list[float]]] = {}  # metric -> camera -> [sum z, n]
-        self._seen: dict[str, float] = {}
-        self._drifting: dict[str, dict[str, list[Any]]] = {}  # metric -> cam -> [at, dir, cp]
-        self._vote: dict[str, list[Any]] = {}  # metric -> [state, until, dir, fired frame id]
+        # statistic -> camera -> its standardised block values in the current period
+        self._period_z: dict[str, dict[str, ZTally]] = {}
+        self._last_seen: dict[str, float] = {}  # camera -> time of its last report
+        # statistic (or health check) -> camera -> its open alert
+        self._drifting: dict[str, dict[str, CameraDrift]] = {}
+        self._votes: dict[str, Vote] = {}  # statistic (or health check) -> its vote
 
     def update(
         self,
@@ -83,26 +106,41 @@ class FleetDriftMonitor:
         at: float,
         zscores: Mapping[str, tuple[float, int]] | None = None,
         events: Sequence[DriftEvent] = (),
+        health: Sequence[HealthEvent] = (),
     ) -> list[DriftEvent]:
-        """Add one camera's report (its drained block values and its events) at time ``at``."""
+        """Add one camera's report at time ``at``: its drained block values, its drift
+        transitions and its camera-health transitions.
+
+        Health transitions count in the camera vote like drift ones, keyed by the check's
+        name (``frozen``, ``obstructed``, ``camera_moved``), always ``up``: many cameras
+        frozen together is a fleet event. They take no part in the pooled chart.
+        """
         out: list[DriftEvent] = []
         c = self.config
         if self._period_start is None:
             self._period_start = math.floor(at / c.period_s) * c.period_s
         while at >= self._period_start + c.period_s:
             out.extend(self._close_period())
-        self._seen[camera_id] = at
+        self._last_seen[camera_id] = at
         for name, (s, n) in (zscores or {}).items():
-            acc = self._acc.setdefault(name, {}).setdefault(camera_id, [0.0, 0])
-            acc[0] += s
-            acc[1] += n
-        for ev in events:
-            cams = self._drifting.setdefault(ev.metric, {})
-            if ev.status == "firing":
-                cams[camera_id] = [ev.at, ev.direction, ev.change_point]
+            tally = self._period_z.setdefault(name, {}).setdefault(camera_id, ZTally())
+            tally.total += s
+            tally.count += n
+        transitions = [
+            (ev.metric, ev.status, CameraDrift(ev.at, ev.direction, ev.change_point))
+            for ev in events
+        ]
+        transitions += [
+            (h.check.value, h.status, CameraDrift(h.at, "up", _health_change_point(h)))
+            for h in health
+        ]
+        for metric, status, drift in transitions:
+            cams = self._drifting.setdefault(metric, {})
+            if status == "firing":
+                cams[camera_id] = drift
             else:
                 cams.pop(camera_id, None)
-            vote = self._check_vote(ev.metric, at)
+            vote = self._check_vote(metric, at)
             if vote is not None:
                 out.append(vote)
         return out
@@ -112,11 +150,13 @@ class FleetDriftMonitor:
         start = self._period_start
         self._period_start = start + self.config.period_s
         out = []
-        for name, by_camera in sorted(self._acc.items()):
+        for name, by_camera in sorted(self._period_z.items()):
             # a camera firing on its own is explained by its own alert (and the vote)
             firing = self._drifting.get(name, {})
             means = [
-                s / math.sqrt(n) for c, (s, n) in by_camera.items() if n > 0 and c not in firing
+                t.total / math.sqrt(t.count)
+                for cam, t in by_camera.items()
+                if t.count > 0 and cam not in firing
             ]
             # A period with fewer than min_cameras cameras says nothing about the fleet: its
             # pooled value is one camera's own statistic, already watched by that camera.
@@ -124,39 +164,48 @@ class FleetDriftMonitor:
                 continue
             mon = self._pooled.get(name)
             if mon is None:
-                mon = self._pooled[name] = MetricMonitor(name, self._chart_config, self._pooled_ref)
+                mon = self._pooled[name] = MetricMonitor(
+                    name, self._chart_config, self._pooled_reference
+                )
             z = float(np.median(means)) / median_std(len(means))
             ev = mon.update(z, f"period:{start:.0f}", start)
             if ev is not None:
                 out.append(replace(ev, camera_ids=tuple(sorted(by_camera))))
-        self._acc = {}
+        self._period_z = {}
         return out
 
     def _check_vote(self, metric: str, at: float) -> DriftEvent | None:
         c = self.config
-        active = sum(1 for t in self._seen.values() if at - t <= c.active_s)
+        active = sum(1 for t in self._last_seen.values() if at - t <= c.active_s)
         cams = self._drifting.get(metric, {})
-        state, until, direction, fired = self._vote.get(metric, ["watch", 0.0, "up", ""])
+        vote = self._votes.get(metric, Vote())
         by_dir: dict[str, list[str]] = {"up": [], "down": []}
-        for cam, (t, d, _cp) in cams.items():
-            if state == "firing" or at - t <= c.window_s:
-                by_dir[d].append(cam)
-        if state == "firing":
+        for cam, drift in cams.items():
+            if vote.phase == "firing" or at - drift.at <= c.window_s:
+                by_dir[drift.direction].append(cam)
+        if vote.phase == "firing":
+            direction = vote.direction
             n = len(by_dir[direction])
             if n * 2 < c.min_cameras or n < c.min_fraction * active / 2:
-                self._vote[metric] = ["cooldown", at + c.cooldown_s, direction, fired]
+                self._votes[metric] = replace(vote, phase="cooldown", until=at + c.cooldown_s)
                 return self._vote_event(
-                    metric, "resolved", at, direction, by_dir[direction], active, fired
+                    metric,
+                    "resolved",
+                    at,
+                    direction,
+                    by_dir[direction],
+                    active,
+                    vote.fired_frame_id,
                 )
             return None
-        if state == "cooldown" and at < until:
+        if vote.phase == "cooldown" and at < vote.until:
             return None
         for d in ("up", "down"):
             n = len(by_dir[d])
             if n >= c.min_cameras and n >= c.min_fraction * max(active, 1):
-                self._vote[metric] = ["firing", 0.0, d, f"fleet@{at:.3f}"]
+                self._votes[metric] = Vote("firing", 0.0, d, f"fleet@{at:.3f}")
                 return self._vote_event(metric, "firing", at, d, by_dir[d], active, "")
-        self._vote[metric] = ["watch", 0.0, direction, ""]
+        self._votes[metric] = Vote("watch", 0.0, vote.direction, "")
         return None
 
     def _vote_event(
@@ -170,7 +219,9 @@ class FleetDriftMonitor:
         fired: str,
     ) -> DriftEvent:
         info = self._drifting.get(metric, {})
-        cps = sorted((info[c][0], info[c][2]) for c in cams if c in info and info[c][2])
+        cps = sorted(
+            (info[c].at, info[c].change_point) for c in cams if c in info and info[c].change_point
+        )
         frac = len(cams) / max(active, 1)
         return DriftEvent(
             metric=metric,
@@ -191,12 +242,18 @@ class FleetDriftMonitor:
     def state(self) -> dict[str, Any]:
         """JSON-serialisable state; restore with :meth:`from_state`."""
         return {
-            "version": 2,
+            "version": STATE_VERSION,
             "period_start": self._period_start,
-            "acc": self._acc,
-            "seen": self._seen,
-            "drifting": self._drifting,
-            "vote": self._vote,
+            "period_z": {
+                name: {cam: asdict(t) for cam, t in by_camera.items()}
+                for name, by_camera in self._period_z.items()
+            },
+            "last_seen": self._last_seen,
+            "drifting": {
+                name: {cam: asdict(d) for cam, d in cams.items()}
+                for name, cams in self._drifting.items()
+            },
+            "votes": {name: asdict(v) for name, v in self._votes.items()},
             "pooled": {k: m.state() for k, m in self._pooled.items()},
         }
 
@@ -204,25 +261,35 @@ class FleetDriftMonitor:
     def from_state(
         cls, state: dict[str, Any], config: FleetDriftConfig | None = None
     ) -> FleetDriftMonitor:
-        if state.get("version") != 2:
+        """Restore a saved monitor; raises ``ValueError`` on a layout of another version."""
+        if state.get("version") != STATE_VERSION:
             raise ValueError(f"unsupported fleet drift state version {state.get('version')!r}")
         self = cls(config)
         ps = state["period_start"]
         self._period_start = None if ps is None else float(ps)
-        self._acc = {
-            k: {c: [float(v[0]), int(v[1])] for c, v in cams.items()}
-            for k, cams in state["acc"].items()
+        self._period_z = {
+            name: {cam: ZTally(float(t["total"]), int(t["count"])) for cam, t in cams.items()}
+            for name, cams in state["period_z"].items()
         }
-        self._seen = {k: float(v) for k, v in state["seen"].items()}
+        self._last_seen = {k: float(v) for k, v in state["last_seen"].items()}
         self._drifting = {
-            m: {c: [float(v[0]), str(v[1]), v[2]] for c, v in cams.items()}
-            for m, cams in state["drifting"].items()
+            name: {
+                cam: CameraDrift(float(d["at"]), d["direction"], d["change_point"])
+                for cam, d in cams.items()
+            }
+            for name, cams in state["drifting"].items()
         }
-        self._vote = {
-            m: [str(v[0]), float(v[1]), str(v[2]), str(v[3])] for m, v in state["vote"].items()
+        self._votes = {
+            name: Vote(str(v["phase"]), float(v["until"]), v["direction"], str(v["fired_frame_id"]))  # type: ignore[arg-type]
+            for name, v in state["votes"].items()
         }
         self._pooled = {
             k: MetricMonitor.from_state(k, s, self._chart_config)
             for k, s in state["pooled"].items()
         }
         return self
+
+
+def _health_change_point(event: HealthEvent) -> str | None:
+    # a health episode changes at the frame that opened it
+    return event.frame_id if event.status == "firing" else None

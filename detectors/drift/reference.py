@@ -9,8 +9,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.stats import betabinom, binom
 
-from detectors.drift.config import DriftConfig
-from detectors.drift.cusum import cusum_threshold, discrete_cusum_threshold
+from framegate.detectors.drift.config import DriftConfig
+from framegate.detectors.drift.cusum import cusum_threshold, discrete_cusum_threshold
 
 
 class MetricReference(BaseModel):
@@ -51,7 +51,7 @@ class MetricReference(BaseModel):
 
 
 class CameraReference(BaseModel):
-    """A camera's references, as :func:`detectors.drift.calibrate` returns them."""
+    """A camera's references, as :func:`framegate.detectors.drift.calibrate` returns them."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from detectors.alerts import to_alert
-from detectors.drift import (
+from framegate.detectors.alerts import to_alert
+from framegate.detectors.drift import (
     CameraDriftMonitor,
     DriftConfig,
     FleetDriftConfig,
@@ -48,3 +48,33 @@ def test_fleet_vote_alert_says_how_many_cameras_drift_together() -> None:
     alert = to_alert(None, votes[0])
     assert alert.camera_id is None and alert.status == "firing"
     assert alert.detail.startswith("brightness drifting down on 3 of 5 cameras together")
+
+
+def test_health_episode_alerts_are_camera_health_with_one_id() -> None:
+    from framegate.detectors.health import HealthEpisodes
+    from framegate.detectors.issues import build_issue
+    from framegate.schemas import Check
+
+    episodes = HealthEpisodes(clear_frames=2)
+    frozen = [build_issue(Check.FROZEN, 0.9, 0.5, "still", critical_at=0.8)]
+    events = [
+        e
+        for i, issues in enumerate([frozen, frozen, [], []])
+        for e in episodes.update(issues, frame_id=f"f{i}", at=1_800_000_000.0 + i)
+    ]
+    firing, resolved = (to_alert("cam-1", e).model_dump_json() for e in events)
+    # the bytes the alerts topic carried when health transitions were DriftEvents
+    assert firing == (
+        '{"schema_version":1,"alert_id":"7782fc51-bdf3-53a9-a085-4b4bdb148502",'
+        '"kind":"camera_health","status":"firing","camera_id":"cam-1","metric":"frozen",'
+        '"detector":"check","at":"2027-01-15T08:00:00Z","frame_id":"f0","change_point":"f0",'
+        '"before":{},"after":{"score":0.9},"example_frame_ids":["f0"],"severity":"critical",'
+        '"detail":"camera cam-1: frozen"}'
+    )
+    assert resolved == (
+        '{"schema_version":1,"alert_id":"7782fc51-bdf3-53a9-a085-4b4bdb148502",'
+        '"kind":"camera_health","status":"resolved","camera_id":"cam-1","metric":"frozen",'
+        '"detector":"check","at":"2027-01-15T08:00:03Z","frame_id":"f3","change_point":null,'
+        '"before":{},"after":{},"example_frame_ids":[],"severity":"info",'
+        '"detail":"camera cam-1: frozen cleared"}'
+    )

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 from scipy.signal import lfilter
 
-from detectors.drift import (
+from framegate.detectors.drift import (
     CLASS_FRAME_KEY,
     CameraDriftMonitor,
     DriftConfig,
@@ -23,8 +23,8 @@ from detectors.drift import (
     cusum_threshold,
     estimate_reference,
 )
-from detectors.drift.cusum import discrete_cusum_arl, discrete_cusum_threshold
-from detectors.drift.reference import indicator_block_law
+from framegate.detectors.drift.cusum import discrete_cusum_arl, discrete_cusum_threshold
+from framegate.detectors.drift.reference import indicator_block_law
 
 CONFIG = DriftConfig()
 
@@ -73,7 +73,7 @@ def _block_z(ref_values: np.ndarray, live: np.ndarray, config: DriftConfig = CON
     cfg = config.model_copy(update={"history_blocks": len(live)})
     mon = CameraDriftMonitor(cfg, calibrate({"m": ref_values}, cfg, replay=False))
     run(mon, [{"m": v} for v in live.tolist()])
-    return np.array([b[4] for b in mon.metrics["m"]._history])
+    return np.array([b.z for b in mon.metrics["m"].history])
 
 
 def test_autoregressive_stream_is_prewhitened_not_blocked() -> None:
@@ -151,8 +151,8 @@ def test_class_frequency_convention_fills_absent_classes_with_zero() -> None:
     mon.update(class_frequency_stats(["person"]), frame_id="f40", at=40.0)
     mon.update({"brightness": 3.0}, frame_id="f41", at=41.0)  # no predictions: no class value
     person, car = mon.metrics["class_freq:person"], mon.metrics["class_freq:car"]
-    assert list(person._warm) == [0.0] * 40 + [1.0]  # earlier prediction frames back-filled
-    assert list(car._warm) == [1.0] * 40 + [0.0]
+    assert person.warmup_values == [0.0] * 40 + [1.0]  # earlier prediction frames back-filled
+    assert car.warmup_values == [1.0] * 40 + [0.0]
     assert CLASS_FRAME_KEY not in mon.metrics
 
 
@@ -204,7 +204,7 @@ def test_missing_statistics_are_skipped() -> None:
     mon = CameraDriftMonitor(CONFIG, ref)
     run(mon, [{"a": v} for v in rng.normal(size=300).tolist()])
     run(mon, [{"b": float("nan")}] * 10)
-    assert mon.metrics["a"]._frames == 300 and "b" not in mon.metrics
+    assert mon.metrics["a"].frames_seen == 300 and "b" not in mon.metrics
 
 
 def test_config_rejects_nonsense() -> None:
@@ -331,13 +331,46 @@ def test_pooled_fleet_chart_sees_a_shift_too_small_for_each_camera() -> None:
     assert json.dumps(again.state()) == json.dumps(fleet.state())
 
 
+def _health(check, status: str, frame_id: str, at: float, fired: str):
+    from framegate.detectors.health import HealthEvent
+
+    return HealthEvent(check, status, frame_id, at, "critical", fired_frame_id=fired, score=0.9)
+
+
+def test_many_cameras_frozen_together_is_a_fleet_vote() -> None:
+    from framegate.schemas import Check
+
+    fleet = FleetDriftMonitor(FleetDriftConfig(min_cameras=3, min_fraction=0.3))
+    for c in range(6):  # six cameras report; three of them freeze, one after another
+        fleet.update(f"cam{c}", at=10.0, zscores={"b": (0.1, 1)})
+    found = []
+    for c in range(3):
+        firing = _health(Check.FROZEN, "firing", f"cam{c}-20", 20.0 + c, f"cam{c}-20")
+        found += fleet.update(f"cam{c}", at=20.0 + c, health=[firing])
+    for c in range(3):
+        resolved = _health(Check.FROZEN, "resolved", f"cam{c}-40", 40.0 + c, f"cam{c}-20")
+        found += fleet.update(f"cam{c}", at=40.0 + c, health=[resolved])
+    assert [(e.metric, e.detector, e.status) for e in found] == [
+        ("frozen", "camera_vote", "firing"),
+        ("frozen", "camera_vote", "resolved"),
+    ]
+    assert found[0].camera_ids == ("cam0", "cam1", "cam2") and found[0].change_point == "cam0-20"
+    again = FleetDriftMonitor.from_state(json.loads(json.dumps(fleet.state())), fleet.config)
+    assert json.dumps(again.state()) == json.dumps(fleet.state())
+
+
+def test_fleet_state_of_another_version_is_refused() -> None:
+    with pytest.raises(ValueError, match="version"):
+        FleetDriftMonitor.from_state({"version": 2})
+
+
 # -- real frames ---------------------------------------------------------------------------
 def _real_gray_frames() -> list[np.ndarray]:
     """Real static-camera frames (vtest.avi), else a bundled photo with small jitter."""
     import cv2
 
-    from streams.producer import video_frames
-    from streams.simulator import VTEST
+    from framegate.streams.cli.simulator import VTEST
+    from framegate.streams.media import video_frames
 
     frames = [
         cv2.resize(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), (128, 96)) for f in video_frames(VTEST)

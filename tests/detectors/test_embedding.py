@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from detectors.embedding import Embedder, EmbeddingBatch, top_k
+from framegate.detectors.embedding import Embedder, EmbeddingBatch, lite0_weights_path, top_k
 
 skdata = pytest.importorskip("skimage.data")
 
@@ -18,7 +18,7 @@ CATS = range(281, 286)
 @pytest.fixture(scope="module")
 def embedder() -> Embedder:
     torch.set_num_threads(2)
-    return Embedder.default(device="cpu")
+    return Embedder.default(lite0_weights_path().read_bytes(), device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -78,16 +78,23 @@ def test_empty_batch(embedder):
     assert len(embedder(embedder.preprocess([]))) == 0
 
 
-def test_torchscript_model_by_path(tmp_path):
+@pytest.mark.parametrize("given", ["bytes", "file"], ids=["bytes", "open-file"])
+def test_torchscript_model_from_what_the_caller_read(tmp_path, given):
     class Tiny(torch.nn.Module):
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x.mean(dim=(2, 3))
 
     path = tmp_path / "tiny.pt"
     torch.jit.script(Tiny()).save(str(path))
-    emb = Embedder.from_torchscript(path, device="cpu")
+    with path.open("rb") as f:
+        model = f.read() if given == "bytes" else f
+        emb = Embedder.from_torchscript(model, device="cpu", name=path.stem)
+    assert emb.name == "tiny"
     out = emb.embed([np.full((40, 60, 3), 200, np.uint8)])
     assert out.embeddings.shape == (1, 3) and out.probabilities is None
     np.testing.assert_allclose(np.linalg.norm(out.embeddings), 1.0, atol=1e-6)
-    with pytest.raises(FileNotFoundError):
-        Embedder.from_torchscript(tmp_path / "missing.pt")
+
+
+def test_bytes_that_are_no_torchscript_model_are_refused():
+    with pytest.raises(RuntimeError):
+        Embedder.from_torchscript(b"not a model", device="cpu")

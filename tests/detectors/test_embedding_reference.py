@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 
-from detectors.embedding_reference import EmbeddingReference
-from schemas import Check
+from framegate.detectors.embedding_reference import EmbeddingReference
+from framegate.schemas import Check
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

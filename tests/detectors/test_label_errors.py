@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from detectors.label_errors import ConfidentLearning, box_iou, detection_label_issues
-from schemas import Annotation, Check, Detection
+from framegate.detectors.label_errors import ConfidentLearning, detection_label_issues
+from framegate.schemas import Annotation, Check, Detection
 
 
 def _stream(seed: int, n: int = 600, noise: float = 0.1):
@@ -132,8 +132,3 @@ def test_many_missed_objects_make_one_issue():
     dets = [_det("person", 0.5 + i / 20, (100 * i, 0, 100 * i + 50, 50)) for i in range(6)]
     [issue] = detection_label_issues([], dets)
     assert issue.score == pytest.approx(0.75) and "and 3 more" in issue.detail
-
-
-def test_box_iou_shapes():
-    assert box_iou(np.zeros((0, 4)), np.array([[0, 0, 1, 1]])).shape == (0, 1)
-    assert box_iou(np.array([[0, 0, 2, 2]]), np.array([[0, 0, 2, 2]]))[0, 0] == 1.0

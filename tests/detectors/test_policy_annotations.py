@@ -8,23 +8,32 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from detectors.annotations import check_annotations
-from detectors.camera import decode_reduce_for
-from detectors.hashing import FleetHashIndex, HashHistory
-from detectors.policy import Policy, ratio_score
-from schemas.frames import Annotation
+from framegate.detectors.annotations import box_iou, check_annotations
+from framegate.detectors.hashing import FleetHashIndex, HashHistory
+from framegate.detectors.inspector import decode_reduce_for
+from framegate.detectors.policy import Policy, ratio_score
+from framegate.schemas.frames import Annotation
 
 
-def test_camera_override_merges_over_defaults(tmp_path) -> None:
-    path = tmp_path / "policy.yaml"
-    path.write_text(
+def test_camera_override_merges_over_defaults() -> None:
+    p = Policy.from_yaml(
         "defaults:\n  noisy: {rise: 2.5}\ncameras:\n  cam-7:\n    dark: {floor: 0.01}\n"
     )
-    p = Policy.from_yaml(path)
     assert p.for_camera("cam-7").dark.floor == 0.01
     assert p.for_camera("cam-7").dark.drop == p.defaults.dark.drop
     assert p.for_camera("cam-7").noisy.rise == 2.5
     assert p.for_camera("cam-1").dark.floor == Policy().defaults.dark.floor
+
+
+@pytest.mark.parametrize("text", ["", "# nothing\n", "{}\n"], ids=["empty", "comment", "empty-map"])
+def test_an_empty_policy_is_the_default_table(text: str) -> None:
+    assert Policy.from_yaml(text) == Policy()
+
+
+@pytest.mark.parametrize("document", [["dark"], "dark"], ids=["list", "scalar"])
+def test_a_policy_that_is_not_a_mapping_is_refused(document: object) -> None:
+    with pytest.raises(ValueError, match="a policy is a mapping"):
+        Policy.from_mapping(document)  # type: ignore[arg-type]
 
 
 def test_typo_in_override_fails_at_load() -> None:
@@ -53,6 +62,26 @@ def test_annotation_checks(boxes, expected) -> None:
     anns = [Annotation(label="person", box=b) for b in boxes]
     issues = check_annotations(anns, 640, 480, Policy().defaults)
     assert {i.check.value for i in issues} == expected
+
+
+def test_box_iou_shapes() -> None:
+    assert box_iou(np.zeros((0, 4)), np.array([[0, 0, 1, 1]])).shape == (0, 1)
+    assert box_iou(np.array([[0, 0, 2, 2]]), np.array([[0, 0, 2, 2]]))[0, 0] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ((0, 0, 10, 10), (0, 0, 10, 5), 0.5),
+        ((0, 0, 10, 10), (10, 0, 20, 10), 0.0),
+        ((0, 0, 10, 10), (20, 20, 30, 30), 0.0),
+        ((0, 0, 4, 4), (2, 2, 6, 6), 4 / 28),
+    ],
+    ids=["half", "touching", "apart", "corner"],
+)
+def test_box_iou_of_one_pair(a, b, expected) -> None:
+    assert box_iou([a], [b])[0, 0] == pytest.approx(expected)
+    assert box_iou([b], [a])[0, 0] == pytest.approx(expected)
 
 
 def test_fleet_index_finds_copies_from_other_cameras_only() -> None:

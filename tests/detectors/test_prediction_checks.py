@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from detectors.prediction_checks import (
+from framegate.detectors.prediction_checks import (
     ClassFrequency,
     PredictionThresholds,
     check_prediction,
     high_entropy,
     low_confidence,
 )
-from schemas import Check, Detection, Prediction
+from framegate.schemas import Check, Detection, Prediction
 
 
 def _pred(classes=None, detections=None) -> Prediction:

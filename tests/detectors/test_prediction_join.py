@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from detectors.prediction_join import PredictionJoin
-from schemas import Prediction
+from framegate.detectors.prediction_join import PredictionJoin
+from framegate.schemas import Prediction
 
 
 def test_prediction_first_then_frame():

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from detectors.prediction_checks import make_issue
-from detectors.relabel import RelabelBudget, build_request, priority, request_id
-from schemas import Check, Frame, Prediction, RelabelRequest
+from framegate.detectors.issues import build_issue
+from framegate.detectors.relabel import RelabelBudget, build_request, priority, request_id
+from framegate.schemas import Check, Frame, Prediction, RelabelRequest
 
 
 def _frame(frame_id: str = "f1", camera_id: str = "cam") -> Frame:
@@ -21,15 +21,19 @@ def _frame(frame_id: str = "f1", camera_id: str = "cam") -> Frame:
     )
 
 
+def _issue(check: Check, score: float, threshold: float = 0.5, detail: str = ""):
+    return build_issue(check, score, threshold, detail, critical_at=0.8)
+
+
 def test_request_id_is_deterministic_and_unambiguous():
     assert request_id("cam", "f1") == request_id("cam", "f1")
     assert request_id("a/b", "c") != request_id("a", "b/c")
 
 
 def test_priority_combines_reasons():
-    strong = make_issue(Check.CLASS_SWAP, 0.9, 0.5, "")
-    weak = make_issue(Check.HIGH_ENTROPY, 0.85, 0.8, "")
-    dark = make_issue(Check.DARK, 0.9, 0.5, "")
+    strong = _issue(Check.CLASS_SWAP, 0.9)
+    weak = _issue(Check.HIGH_ENTROPY, 0.85, 0.8)
+    dark = _issue(Check.DARK, 0.9)
     assert priority([strong, weak]) > priority([strong]) > priority([weak]) > 0
     assert 0 < priority([dark]) < priority([weak]) and 0 <= priority([strong] * 10) <= 1
     assert priority([dark], {Check.DARK: 0.0}) == 0.0
@@ -38,9 +42,9 @@ def test_priority_combines_reasons():
 def test_build_request_carries_image_prediction_and_reasons():
     pred = Prediction(frame_id="f1", camera_id="cam", model="m", classes={"cat": 0.4})
     reasons = [
-        make_issue(Check.LOW_CONFIDENCE, 0.6, 0.5, "x"),
-        make_issue(Check.LABEL_DISAGREEMENT, 0.9, 0.5, "y"),
-        make_issue(Check.DARK, 0.9, 0.5, "z"),
+        _issue(Check.LOW_CONFIDENCE, 0.6, detail="x"),
+        _issue(Check.LABEL_DISAGREEMENT, 0.9, detail="y"),
+        _issue(Check.DARK, 0.9, detail="z"),
     ]
     req = build_request(_frame(), reasons, prediction=pred)
     assert isinstance(req, RelabelRequest)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from schemas import Frame, Prediction
-from schemas.deadletter import DeadLetterReason
-from schemas.errors import InvalidMessage
-from schemas.jsonschema import all_schemas
-from streams.intake import parse
+from framegate.schemas import Frame, Prediction
+from framegate.schemas.deadletter import DeadLetterReason
+from framegate.schemas.errors import InvalidMessage
+from framegate.schemas.jsonschema import all_schemas
+from framegate.streams.worker.intake import parse
 from tests.factories import frame_doc
 
 

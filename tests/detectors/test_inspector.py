@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from detectors.camera import CameraInspector, decode_for_checks
-from detectors.policy import Policy
+from framegate.detectors.inspector import CameraInspector, decode_for_checks
+from framegate.detectors.policy import Policy
 from tests.factories import jpeg, photo
 
 MAX = 50_000_000
@@ -159,7 +159,7 @@ def test_state_round_trip_gives_identical_decisions() -> None:
     ],
 )
 def test_near_duplicate_step_rule(distance: float, step: float, flagged: bool) -> None:
-    from detectors.sequence import check_near_history
+    from framegate.detectors.sequence import check_near_history
 
     p = Policy().defaults
     issue = check_near_history(distance, step, 6, 0.006, "cam:1", p)
@@ -169,8 +169,8 @@ def test_near_duplicate_step_rule(distance: float, step: float, flagged: bool) -
 def test_near_duplicate_waits_for_enough_matches() -> None:
     # A still photo's first frames can look continuous; the gate opens only after
     # near_duplicate.min_frames baseline frames, by when such a camera shows it has none.
-    from detectors.sequence import repeat_tolerance
-    from detectors.sequence_baseline import RobustBaseline
+    from framegate.detectors.sequence import repeat_tolerance
+    from framegate.detectors.sequence_baseline import RobustBaseline
 
     p = Policy().defaults
     base = RobustBaseline(("match_distance", "step_distance"), window=64, warmup=8)

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from detectors.camera import decode_for_checks
-from detectors.camera_gate import CameraGate, GateConfig
-from detectors.policy import Policy
-from schemas import Check, Frame, Prediction
+from framegate.detectors.gate import CameraGate, GateConfig
+from framegate.detectors.inspector import decode_for_checks
+from framegate.detectors.policy import Policy
+from framegate.schemas import Check, Frame, Prediction
 from tests.factories import frame_doc, jittered, jpeg, photo, street
 
 T = 1_800_000_000.0
@@ -96,9 +96,17 @@ def test_a_frozen_camera_raises_one_health_alert_and_resolves_it():
     events = []
     for index in range(60):
         pixels = still if 30 <= index < 50 else street(index)
-        events += [e for c in _feed(gate, index, T + index, pixels=pixels) for e in c.drift]
-    frozen = [(e.status, e.detector) for e in events if e.metric == "frozen"]
-    assert frozen == [("firing", "check"), ("resolved", "check")]
+        for completed in _feed(gate, index, T + index, pixels=pixels):
+            assert not [e for e in completed.drift if e.metric == "frozen"]
+            events += completed.health
+    frozen = [e.status for e in events if e.check == Check.FROZEN]
+    assert frozen == ["firing", "resolved"]
+
+
+def test_a_report_is_processed_at_the_callers_now():
+    [done] = _feed(_gate(), 0, T + 0.25)
+    assert done.report.processed_at.timestamp() == T + 0.25
+    assert done.report.processed_at.tzinfo is not None
 
 
 def test_state_round_trip_gives_identical_reports():
@@ -117,11 +125,11 @@ def test_state_round_trip_gives_identical_reports():
 
 
 def test_a_health_resolution_carries_the_key_of_its_firing():
-    from detectors.camera_health import HealthEpisodes
-    from detectors.prediction_checks import make_issue
+    from framegate.detectors.health import HealthEpisodes
+    from framegate.detectors.issues import build_issue
 
     episodes = HealthEpisodes(clear_frames=2)
-    frozen = [make_issue(Check.FROZEN, 0.9, 0.5, "still")]
+    frozen = [build_issue(Check.FROZEN, 0.9, 0.5, "still", critical_at=0.8)]
     events = []
     for index, issues in enumerate([frozen, frozen, [], [], frozen]):
         events += episodes.update(issues, frame_id=f"f{index}", at=float(index))
@@ -133,8 +141,22 @@ def test_a_health_resolution_carries_the_key_of_its_firing():
     ]
 
 
+def test_a_health_event_survives_json_between_the_gate_and_the_fleet_agent():
+    from framegate.detectors.health import HealthEvent
+
+    events = [
+        HealthEvent(
+            Check.OBSTRUCTED, "firing", "f1", 1.5, "warning", fired_frame_id="f1", score=0.6
+        ),
+        HealthEvent(Check.OBSTRUCTED, "resolved", "f9", 9.5, "info", fired_frame_id="f1"),
+    ]
+    for event in events:
+        assert HealthEvent.from_dict(json.loads(json.dumps(event.to_dict()))) == event
+    assert events[0].alert_key == events[1].alert_key == "obstructed|check|f1"
+
+
 def test_an_older_state_layout_starts_afresh_from_the_calibrated_reference():
-    from detectors.drift import DriftConfig, calibrate
+    from framegate.detectors.drift import DriftConfig, calibrate
 
     reference = calibrate(
         {"brightness": np.random.default_rng(0).normal(0.5, 0.01, 500)},

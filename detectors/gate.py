@@ -23,30 +23,30 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from detectors.camera import CameraInspector, Inspection
-from detectors.camera_health import HealthEpisodes
-from detectors.decode import DecodedImage
-from detectors.drift import (
+from framegate.detectors.decode import DecodedImage
+from framegate.detectors.drift import (
     CameraDriftMonitor,
     CameraReference,
     DriftConfig,
     DriftEvent,
     class_frequency_stats,
 )
-from detectors.embedding_reference import EmbeddingReference
-from detectors.label_errors import ConfidentLearning, detection_label_issues
-from detectors.policy import CameraPolicy
-from detectors.prediction_checks import (
+from framegate.detectors.embedding_reference import EmbeddingReference
+from framegate.detectors.health import HealthEpisodes, HealthEvent
+from framegate.detectors.inspector import CameraInspector, Inspection
+from framegate.detectors.label_errors import ConfidentLearning, detection_label_issues
+from framegate.detectors.policy import CameraPolicy
+from framegate.detectors.prediction_checks import (
     ClassFrequency,
     PredictionThresholds,
     check_prediction,
     confidence,
 )
-from detectors.prediction_join import PredictionJoin
-from detectors.relabel import RelabelBudget, build_request
-from schemas import Frame, FrameImage, Issue, Prediction, QualityReport, RelabelRequest
+from framegate.detectors.prediction_join import PredictionJoin
+from framegate.detectors.relabel import RelabelBudget, build_request
+from framegate.schemas import Frame, FrameImage, Issue, Prediction, QualityReport, RelabelRequest
 
-STATE_VERSION = 3
+STATE_VERSION = 4  # 4: named drift-monitor and health-episode state
 
 
 #: Report metric -> drift statistic. Sharpness is watched contrast-free (``edge_ratio``), so
@@ -85,11 +85,17 @@ class GateConfig(BaseModel):
 
 @dataclass
 class Completed:
-    """A frame with every check done: its report, maybe a request, and drift transitions."""
+    """A frame with every check done: its report, maybe a request, and the transitions it
+    caused: of its drift statistics (``drift``) and of the camera's health (``health``).
+
+    Both kinds become alerts (:func:`framegate.detectors.alerts.to_alert`); the fleet
+    monitor takes both too (:meth:`framegate.detectors.drift.FleetDriftMonitor.update`).
+    """
 
     report: QualityReport
     request: RelabelRequest | None
     drift: list[DriftEvent] = field(default_factory=list)
+    health: list[HealthEvent] = field(default_factory=list)
     budget_refused: bool = False
 
 
@@ -155,7 +161,12 @@ class CameraGate:
         source: str,
         now: float,
     ) -> list[Completed]:
-        """Check one decoded frame; returns what completed (this frame unless it is held)."""
+        """Check one decoded frame; returns what completed (this frame unless it is held).
+
+        ``now`` is the caller's wall clock (epoch seconds), here as in :meth:`prediction`
+        and :meth:`expire`: it measures the join window and is the ``processed_at`` of
+        every report completed by the call. The gate reads no clock of its own.
+        """
         inspection: Inspection = self.inspector.inspect(
             image,
             frame_id=frame.frame_id,
@@ -177,12 +188,12 @@ class CameraGate:
         )
         done = self.expire(now=now)
         if frame.frame_id not in self.join and not self._expects_predictions(now):
-            return [*done, self._complete(held, None, frame.image)]
+            return [*done, self._complete(held, None, frame.image, now=now)]
         joined = self.join.add_frame(frame.frame_id, held, now=now)
         if joined is None:
             self._pixels[frame.frame_id] = frame.image
             return done
-        return [*done, self._complete(held, joined.prediction, frame.image)]
+        return [*done, self._complete(held, joined.prediction, frame.image, now=now)]
 
     def prediction(self, prediction: Prediction, *, now: float) -> list[Completed]:
         """Join a prediction to its frame, or keep it waiting for the frame."""
@@ -192,7 +203,7 @@ class CameraGate:
         if joined is None:
             return done
         image = self._pixels.pop(prediction.frame_id, joined.frame.frame.image)
-        return [*done, self._complete(joined.frame, prediction, image)]
+        return [*done, self._complete(joined.frame, prediction, image, now=now)]
 
     def expire(self, *, now: float) -> list[Completed]:
         """Complete held frames whose prediction did not come in time; count lost predictions."""
@@ -200,7 +211,7 @@ class CameraGate:
         for expired in self.join.expire(now=now):
             if expired.side == "frame":
                 image = self._pixels.pop(expired.frame_id, expired.item.frame.image)
-                done.append(self._complete(expired.item, None, image))
+                done.append(self._complete(expired.item, None, image, now=now))
             else:
                 self.unmatched += 1
         return done
@@ -222,7 +233,11 @@ class CameraGate:
         )
 
     # -- completing ---------------------------------------------------------------------
-    def _complete(self, held: Held, prediction: Prediction | None, image: FrameImage) -> Completed:
+    def _complete(
+        self, held: Held, prediction: Prediction | None, image: FrameImage, *, now: float
+    ) -> Completed:
+        """The report of a frame whose checks are all done; ``now`` (epoch seconds, the
+        caller's wall clock) is its ``processed_at``."""
         frame, metrics, issues = held.frame, dict(held.metrics), list(held.issues)
         stats = drift_statistics(metrics)
         if prediction is not None:
@@ -234,13 +249,13 @@ class CameraGate:
             self.classes.update(prediction)
             stats.update(class_frequency_stats(_labels(prediction, self.classes.min_score)))
         at = frame.captured_at.timestamp()
-        events = self.drift.update(stats, frame_id=frame.frame_id, at=at)
-        events += self.health.update(issues, frame_id=frame.frame_id, at=at)
+        drift = self.drift.update(stats, frame_id=frame.frame_id, at=at)
+        health = self.health.update(issues, frame_id=frame.frame_id, at=at)
         report = QualityReport(
             frame_id=frame.frame_id,
             camera_id=frame.camera_id,
             captured_at=frame.captured_at,
-            processed_at=datetime.now(tz=UTC),
+            processed_at=datetime.fromtimestamp(now, tz=UTC),
             width=held.width,
             height=held.height,
             metrics=metrics,
@@ -253,7 +268,7 @@ class CameraGate:
             )
             if request is not None and not self.budget.offer(request.priority, now=at):
                 request, refused = None, True
-        return Completed(report, request, events, refused)
+        return Completed(report, request, drift, health, refused)
 
     def _label_issues(self, frame: Frame, prediction: Prediction) -> list[Issue]:
         found: list[Issue] = []

@@ -22,23 +22,30 @@ from typing import Self
 
 import numpy as np
 
-from detectors import sequence as seq
-from detectors.annotations import check_annotations
-from detectors.decode import DecodedImage, decode_image, reduction_for
-from detectors.hashing import FleetHashIndex, HashHistory
-from detectors.image_checks import (
+from framegate.detectors import sequence as seq
+from framegate.detectors.annotations import check_annotations
+from framegate.detectors.decode import DecodedImage, decode_image, reduction_for
+from framegate.detectors.hashing import FleetHashIndex, HashHistory
+from framegate.detectors.image_checks import (
     BASELINE_METRICS,
     check_odd_aspect_ratio,
     check_odd_size,
     run_image_checks,
 )
-from detectors.image_metrics import ANALYSIS_MAX_SIDE, GRID, THUMB_SIZE, measure
-from detectors.packing import pack, unpack
-from detectors.policy import CameraPolicy
-from detectors.sequence_baseline import RobustBaseline
-from schemas.checks import Check
-from schemas.frames import Annotation
-from schemas.reports import Issue
+from framegate.detectors.image_metrics import (
+    ANALYSIS_MAX_SIDE,
+    GRID,
+    THUMB_SIZE,
+    FrameMeasures,
+    measure,
+)
+from framegate.detectors.packing import pack, unpack
+from framegate.detectors.policy import CameraPolicy
+from framegate.detectors.reference_view import ReferenceView
+from framegate.detectors.sequence_baseline import RobustBaseline
+from framegate.schemas.checks import Check
+from framegate.schemas.frames import Annotation
+from framegate.schemas.reports import Issue
 
 STATE_VERSION = 2
 
@@ -51,7 +58,6 @@ _SCENE_ISSUES = {
     Check.EXPOSURE_CLIPPED,
 }
 _CONTENT_LOST = {Check.DARK, Check.BRIGHT, Check.LOW_CONTRAST, Check.LOW_INFORMATION}
-_EMA = 0.1  # weight of a clean frame in the reference view
 
 
 ANALYSIS_LONG_SIDE = ANALYSIS_MAX_SIDE
@@ -66,7 +72,7 @@ def decode_reduce_for(width: int, height: int) -> int:
 def decode_for_checks(data: bytes, *, max_pixels: int) -> DecodedImage:
     """Decode untrusted bytes at the resolution the checks need (reduced JPEG decoding).
 
-    Raises :class:`~schemas.errors.InvalidMessage` exactly as :func:`decode_image`.
+    Raises :class:`~framegate.schemas.errors.InvalidMessage` exactly as :func:`decode_image`.
     """
     return decode_image(data, max_pixels=max_pixels, long_side=ANALYSIS_LONG_SIDE)
 
@@ -77,6 +83,50 @@ class Inspection:
 
     metrics: dict[str, float]
     issues: list[Issue]
+
+
+@dataclass(frozen=True, slots=True)
+class _Scene:
+    """What the image checks say about the scene, for the view checks."""
+
+    bad: bool  # a scene issue: dark, bright, low contrast, blurry, low information, clipped
+    content_lost: bool  # the picture's content is gone: dark, bright, low contrast, low info
+
+
+@dataclass(frozen=True, slots=True)
+class _Repeats:
+    """What the repeat checks measured and found, for the state update."""
+
+    issues: list[Issue]
+    exact: bool  # an exact copy of a recent frame of this camera
+    change: float  # mean thumbnail change from the previous frame; nan on the first
+    change_peak: float  # largest thumbnail change; nan on the first
+    still: bool  # the previous picture again
+    match_distance: float  # fingerprint distance to the nearest older frame
+    match_back: int  # how many frames back that frame is; 0 when none
+    step_distance: float  # fingerprint distance to the previous frame; nan on the first
+
+
+def _baseline_row(
+    metrics: Mapping[str, float], repeats: _Repeats, interval: float, *, moved: bool
+) -> dict[str, float]:
+    """The values a frame adds to the camera's baseline: its image metrics, and the
+    sequence values of an ordinary frame (not still, not a copy, not a move)."""
+    row = {k: metrics[k] for k in BASELINE_METRICS}
+    delta = repeats.change
+    if delta == delta and not repeats.still:
+        row["change"] = delta
+        row["change_peak"] = repeats.change_peak
+        if repeats.step_distance == repeats.step_distance:
+            row["step_distance"] = repeats.step_distance
+    if interval == interval and interval > 0:
+        row["interval"] = interval
+    if repeats.match_back and not repeats.exact and not repeats.still:
+        row["match_distance"] = repeats.match_distance
+    if "view_match" in metrics and not moved:
+        row["view_match"] = metrics["view_match"]
+        row["view_shift"] = metrics["view_shift"]
+    return row
 
 
 def _arr(a: np.ndarray | None) -> str | None:
@@ -116,9 +166,7 @@ class CameraInspector:
         self._prev_thumb: np.ndarray | None = None
         self._prev_t: float | None = None
         self._still_run = 0
-        self._ref_thumb: np.ndarray | None = None
-        self._ref_cells: np.ndarray | None = None
-        self._ref_age = 0
+        self._view = ReferenceView()
         self._usual_size: tuple[int, int] | None = None
         self._flagged = 0
 
@@ -144,30 +192,74 @@ class CameraInspector:
         annotations
             Ground-truth boxes, in the camera's pixel coordinates.
         fleet
-            Optional :class:`~detectors.hashing.FleetHashIndex`: queried for copies from
+            Optional :class:`~framegate.detectors.hashing.FleetHashIndex`: queried for copies from
             other cameras, then given this frame.
         """
+        measures = measure(image.bgr)
+        metrics = dict(measures.metrics)
+        issues, scene = self._check_image(image, metrics)
+        repeats = self._check_repeats(measures, metrics, fleet)
+        issues += repeats.issues
+        interval, late = self._check_timing(captured_at, metrics)
+        issues += late
+        view = self._view.check(
+            measures,
+            metrics,
+            scene_bad=scene.bad,
+            content_lost=scene.content_lost,
+            still=repeats.still,
+            base=self._base,
+            policy=self.policy,
+        )
+        issues += view.issues
+        self._remember(
+            image,
+            measures,
+            metrics,
+            flagged=bool(issues),
+            repeats=repeats,
+            interval=interval,
+            moved=view.moved,
+            frame_id=frame_id,
+            captured_at=captured_at,
+            fleet=fleet,
+        )
+        issues.extend(check_annotations(annotations, image.width, image.height, self.policy))
+        return Inspection(metrics=metrics, issues=issues)
+
+    # -- one concern each -------------------------------------------------------------------
+    def _check_image(
+        self, image: DecodedImage, metrics: Mapping[str, float]
+    ) -> tuple[list[Issue], _Scene]:
+        """The image checks against the camera's baseline, then size and aspect ratio."""
         p = self.policy
-        m = measure(image.bgr)
-        metrics = dict(m.metrics)
         issues = run_image_checks(metrics, self._base, p)
-        scene_bad = any(i.check in _SCENE_ISSUES for i in issues)
-        content_lost = any(i.check in _CONTENT_LOST for i in issues)
+        scene = _Scene(
+            bad=any(i.check in _SCENE_ISSUES for i in issues),
+            content_lost=any(i.check in _CONTENT_LOST for i in issues),
+        )
         for issue in (
             check_odd_size(image.width, image.height, self._usual_size, p),
             check_odd_aspect_ratio(image.width, image.height, p),
         ):
             if issue is not None:
                 issues.append(issue)
+        return issues, scene
 
-        # Repeats: exact copies, the previous picture again, copies of older frames.
-        exact = seq.check_exact(self._history, m.digest, p)
+    def _check_repeats(
+        self, measures: FrameMeasures, metrics: dict[str, float], fleet: FleetHashIndex | None
+    ) -> _Repeats:
+        """Exact copies, the previous picture again, copies of older frames (this camera's
+        or, with a fleet index, another camera's). Adds ``change`` and ``match_distance``."""
+        p = self.policy
+        issues: list[Issue] = []
+        exact = seq.check_exact(self._history, measures.digest, p)
         if exact is not None:
             issues.append(exact)
         delta = peak = float("nan")
         still = False
         if self._prev_thumb is not None:
-            delta, peak = seq.change(m.thumb, self._prev_thumb)
+            delta, peak = seq.change(measures.thumb, self._prev_thumb)
             metrics["change"] = delta
             still = seq.is_still(delta, peak, self._base, p)
             if still:
@@ -175,9 +267,9 @@ class CameraInspector:
                 if issue is not None:
                     issues.append(issue)
         distance, back = self._history.nearest(
-            m.fingerprint, skip_recent=p.near_duplicate.skip_recent
+            measures.fingerprint, skip_recent=p.near_duplicate.skip_recent
         )
-        step = self._history.distance(m.fingerprint, 1)
+        step = self._history.distance(measures.fingerprint, 1)
         if back:
             metrics["match_distance"] = distance
         if exact is None and not still:
@@ -187,7 +279,7 @@ class CameraInspector:
             if issue is not None:
                 issues.append(issue)
         if fleet is not None and exact is None:
-            match = fleet.query(m.hash_bits, camera_id=self.camera_id)
+            match = fleet.query(measures.hash_bits, camera_id=self.camera_id)
             if match is not None and (
                 issue := p.near_duplicate.judge(
                     Check.NEAR_DUPLICATE,
@@ -197,92 +289,73 @@ class CameraInspector:
                 )
             ):
                 issues.append(issue)
+        return _Repeats(
+            issues=issues,
+            exact=exact is not None,
+            change=delta,
+            change_peak=peak,
+            still=still,
+            match_distance=distance,
+            match_back=back,
+            step_distance=step,
+        )
 
-        # Timing.
-        interval = float("nan")
-        if self._prev_t is not None:
-            interval = captured_at - self._prev_t
-            metrics["interval"] = interval
-            issue = seq.check_dropped(interval, self._base, p)
-            if issue is not None:
-                issues.append(issue)
+    def _check_timing(
+        self, captured_at: float, metrics: dict[str, float]
+    ) -> tuple[float, list[Issue]]:
+        """The gap since the previous frame (``interval``, nan on the first) and
+        ``dropped_frames``."""
+        if self._prev_t is None:
+            return float("nan"), []
+        interval = captured_at - self._prev_t
+        metrics["interval"] = interval
+        issue = seq.check_dropped(interval, self._base, self.policy)
+        return interval, [] if issue is None else [issue]
 
-        # The view: obstruction, then camera movement against the reference.
-        moved = False
-        if self._ref_thumb is not None and self._ref_cells is not None:
-            fraction = seq.obstructed_fraction(m.cells, self._ref_cells, p)
-            if fraction == fraction:
-                metrics["obstructed_fraction"] = fraction
-            obstructed = None
-            if not (scene_bad and fraction > 0.9):
-                obstructed = seq.check_obstructed(fraction, p)
-            if obstructed is not None:
-                issues.append(obstructed)
-            shift, match_, response = seq.view_match(m.thumb, self._ref_thumb)
-            metrics["view_shift"] = shift
-            metrics["view_match"] = match_
-            metrics["view_response"] = response
-            if obstructed is None and not still:
-                issue = seq.check_moved(
-                    shift, match_, response, scene_bad, content_lost, self._base, p
-                )
-                if issue is not None:
-                    issues.append(issue)
-                    moved = True
-
-        # Update the camera's state.
-        flagged = bool(issues)
+    def _remember(
+        self,
+        image: DecodedImage,
+        measures: FrameMeasures,
+        metrics: Mapping[str, float],
+        *,
+        flagged: bool,
+        repeats: _Repeats,
+        interval: float,
+        moved: bool,
+        frame_id: str,
+        captured_at: float,
+        fleet: FleetHashIndex | None,
+    ) -> None:
+        """Update the camera's state with this frame: baseline, usual size, reference view,
+        hash history, the previous frame, and the fleet index."""
         if flagged:
             self._flagged += 1
         # During warm-up every frame is admitted (a camera that starts out odd must still
         # get a baseline); afterwards flagged frames only now and then, so a lasting change
         # of scene becomes the new normal within window x admit_flagged_every / 2 frames.
-        admit = not self._base.ready or self._flagged % p.baseline.admit_flagged_every == 0
-        if not flagged or admit:
-            row = {k: metrics[k] for k in BASELINE_METRICS}
-            if delta == delta and not still:
-                row["change"] = delta
-                row["change_peak"] = peak
-                if step == step:
-                    row["step_distance"] = step
-            if interval == interval and interval > 0:
-                row["interval"] = interval
-            if back and exact is None and not still:
-                row["match_distance"] = distance
-            if "view_match" in metrics and not moved:
-                row["view_match"] = metrics["view_match"]
-                row["view_shift"] = metrics["view_shift"]
-            self._base.update(row)
-        if self._usual_size is None or (not flagged and self._ref_age == 0):
-            self._usual_size = (image.width, image.height)
-        self._update_reference(
-            m.thumb, m.cells, reset=moved or self._ref_thumb is None, clean=not flagged
+        admit = (
+            not self._base.ready or self._flagged % self.policy.baseline.admit_flagged_every == 0
         )
-        self._history.add(m.digest, m.fingerprint, frame_id=frame_id)
-        self._still_run = self._still_run + 1 if still or (exact and delta == 0) else 0
-        self._prev_thumb = m.thumb
+        if not flagged or admit:
+            self._base.update(_baseline_row(metrics, repeats, interval, moved=moved))
+        if self._usual_size is None or (not flagged and self._view.age == 0):
+            self._usual_size = (image.width, image.height)
+        self._view.update(
+            measures.thumb,
+            measures.cells,
+            reset=moved or self._view.thumb is None,
+            clean=not flagged,
+        )
+        self._history.add(measures.digest, measures.fingerprint, frame_id=frame_id)
+        delta = repeats.change
+        self._still_run = (
+            self._still_run + 1 if repeats.still or (repeats.exact and delta == 0) else 0
+        )
+        self._prev_thumb = measures.thumb
         if self._prev_t is None or captured_at > self._prev_t:
             self._prev_t = captured_at
         if fleet is not None:
-            fleet.add(m.hash_bits, camera_id=self.camera_id, frame_id=frame_id)
-
-        issues.extend(check_annotations(annotations, image.width, image.height, p))
-        return Inspection(metrics=metrics, issues=issues)
-
-    def _update_reference(
-        self, thumb: np.ndarray, cells: np.ndarray, *, reset: bool, clean: bool
-    ) -> None:
-        # The reference is a slow average of clean frames: the background, with passers-by
-        # averaged out. It is replaced outright when the camera moved.
-        if reset:
-            self._ref_thumb, self._ref_cells, self._ref_age = thumb, cells.copy(), 0
-            return
-        if not clean or self._ref_thumb is None or self._ref_cells is None:
-            return
-        ref = self._ref_thumb.astype(np.float32)
-        self._ref_thumb = np.rint((1 - _EMA) * ref + _EMA * thumb).astype(np.uint8)
-        self._ref_cells = ((1 - _EMA) * self._ref_cells + _EMA * cells).astype(np.float32)
-        self._ref_age += 1
+            fleet.add(measures.hash_bits, camera_id=self.camera_id, frame_id=frame_id)
 
     def state(self) -> dict:
         """JSON-serialisable state (about 18 KB with the default policy); never pickled."""
@@ -294,9 +367,9 @@ class CameraInspector:
             "prev_thumb": _arr(self._prev_thumb),
             "prev_t": self._prev_t,
             "still_run": self._still_run,
-            "ref_thumb": _arr(self._ref_thumb),
-            "ref_cells": _arr(self._ref_cells),
-            "ref_age": self._ref_age,
+            "ref_thumb": _arr(self._view.thumb),
+            "ref_cells": _arr(self._view.cells),
+            "ref_age": self._view.age,
             "usual_size": list(self._usual_size) if self._usual_size else None,
             "flagged": self._flagged,
         }
@@ -316,9 +389,11 @@ class CameraInspector:
         new._prev_thumb = _unarr(state["prev_thumb"], "uint8", thumb_shape)
         new._prev_t = state["prev_t"]
         new._still_run = int(state["still_run"])
-        new._ref_thumb = _unarr(state["ref_thumb"], "uint8", thumb_shape)
-        new._ref_cells = _unarr(state["ref_cells"], "<f4", (GRID[1], GRID[0]))
-        new._ref_age = int(state["ref_age"])
+        new._view = ReferenceView(
+            _unarr(state["ref_thumb"], "uint8", thumb_shape),
+            _unarr(state["ref_cells"], "<f4", (GRID[1], GRID[0])),
+            int(state["ref_age"]),
+        )
         size = state["usual_size"]
         new._usual_size = (int(size[0]), int(size[1])) if size else None
         new._flagged = int(state["flagged"])
