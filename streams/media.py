@@ -1,21 +1,22 @@
-"""Publishing frames from files, folders and videos, for `framegate replay` and the demo."""
+"""Images and video as frames: JPEG encoding, video reading, frame messages from files.
+
+Shared by the CLI (replay, calibrate), the demo, the dashboard and the benchmarks; knows no
+Kafka, so anything that only needs pixels and messages can use it.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
-from aiokafka import AIOKafkaProducer
 
-from schemas import SCHEMA_VERSION
-from schemas.settings import Settings
-from streams.config import bootstrap_servers, kafka_client_options
+from framegate.schemas import SCHEMA_VERSION
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm", ".mpg", ".mpeg"}
@@ -28,17 +29,6 @@ ENCODINGS = {
     ".tif": "tiff",
     ".tiff": "tiff",
 }
-
-
-def producer(settings: Settings, **overrides: Any) -> AIOKafkaProducer:
-    return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers(settings),
-        max_request_size=settings.max_message_bytes,
-        acks="all",
-        linger_ms=5,
-        **kafka_client_options(settings),
-        **overrides,
-    )
 
 
 def encode_jpeg(bgr: np.ndarray, quality: int = 90) -> bytes:
@@ -125,26 +115,3 @@ def encoded_frames(paths: list[Path]) -> Iterator[tuple[bytes, str]]:
                 yield encode_jpeg(bgr), "jpeg"
         else:
             yield path.read_bytes(), ENCODINGS.get(suffix, "jpeg")
-
-
-async def replay(
-    paths: list[Path],
-    settings: Settings,
-    *,
-    camera_id: str,
-    fps: float,
-    start_index: int = 0,
-) -> AsyncIterator[int]:
-    """Publish the frames of ``paths`` as ``camera_id``; yields after each frame is sent."""
-    topic = settings.topic("frames")
-    start = datetime.now(tz=UTC)
-    step = timedelta(seconds=1.0 / fps) if fps > 0 else timedelta(seconds=0.04)
-    async with producer(settings) as client:
-        for offset, (data, encoding) in enumerate(encoded_frames(paths)):
-            index = start_index + offset
-            value = frame_message(
-                camera_id, index, data, encoding=encoding, captured_at=start + offset * step
-            )
-            await client.send(topic, value=value, key=camera_id.encode())
-            yield index
-        await client.flush()

@@ -9,21 +9,19 @@ camera learns its reference online during its first ``FRAMEGATE_DRIFT_WARMUP_FRA
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 from tqdm import tqdm
 
-from detectors.camera import decode_for_checks
-from detectors.camera_gate import drift_statistics
-from detectors.drift import CameraReference, DriftConfig, calibrate
-from detectors.image_metrics import measure
-from schemas import Frame, InvalidMessage
-from schemas.settings import Settings
-from streams.config import reader
-from streams.intake import image_bytes, parse
+from framegate.detectors.drift import CameraReference, DriftConfig, calibrate
+from framegate.detectors.gate import drift_statistics
+from framegate.detectors.image_metrics import measure
+from framegate.detectors.inspector import decode_for_checks
+from framegate.schemas import Frame, InvalidMessage
+from framegate.schemas.settings import Settings
+from framegate.streams.kafka.clients import reader
+from framegate.streams.worker.intake import image_bytes, parse
 
 
 def statistics(data: bytes, settings: Settings) -> dict[str, float]:
@@ -92,17 +90,3 @@ def references(
 
             out[camera_id] = calibrate(stats, config, progress=progress)
     return out
-
-
-def write(path: Path, found: dict[str, CameraReference]) -> None:
-    path.write_text(
-        json.dumps({c: r.model_dump(mode="json") for c, r in found.items()}, indent=1) + "\n"
-    )
-
-
-def load(path: Path) -> dict[str, CameraReference]:
-    """The references file written by `framegate calibrate`."""
-    return {
-        camera_id: CameraReference.model_validate(document)
-        for camera_id, document in json.loads(path.read_text()).items()
-    }

@@ -6,35 +6,25 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from itertools import islice
 from pathlib import Path
 
 import click
 
-from schemas.checks import SEVERITY_RANK
-from schemas.settings import TOPIC_NAMES, Settings
+from framegate.schemas.checks import SEVERITY_RANK
+from framegate.schemas.settings import TOPIC_NAMES, Settings
 
 
 def _settings() -> Settings:
     return Settings()
 
 
-@contextmanager
-def broker_for(settings: Settings) -> Iterator[Settings]:
+def broker_for(settings: Settings) -> AbstractContextManager[Settings]:
     """Settings pointing at a broker: the configured one, a running embedded one, or a new one."""
-    from streams.broker import EmbeddedBroker, port_open
-    from streams.config import EMBEDDED_HOST
+    from framegate.streams.kafka.broker import broker_for as ensure
 
-    if settings.bootstrap_servers or port_open(EMBEDDED_HOST, settings.embedded_port):
-        yield settings
-        return
-    click.echo(
-        f"starting the embedded broker on {EMBEDDED_HOST}:{settings.embedded_port}", err=True
-    )
-    with EmbeddedBroker(settings.embedded_port, host=EMBEDDED_HOST):
-        yield settings
+    return ensure(settings, announce=lambda line: click.echo(line, err=True))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -57,7 +47,7 @@ def main() -> None:
 )
 def broker(port: int) -> None:
     """Run the embedded Kafka-compatible broker (Tansu, memory only) until Ctrl-C."""
-    from streams.broker import EmbeddedBroker
+    from framegate.streams.kafka.broker import EmbeddedBroker
 
     with EmbeddedBroker(port) as running:
         click.echo(
@@ -80,15 +70,15 @@ def worker(loglevel: str) -> None:
     """Run a Faust worker: check frames, score them, watch drift, publish what it finds."""
     settings = _settings()
     with broker_for(settings):
-        from streams.admin import TopicMismatch, ensure_topics
+        from framegate.streams.kafka.admin import TopicMismatch, ensure_topics
 
         try:
             asyncio.run(ensure_topics(settings))
         except TopicMismatch as exc:
             raise click.ClickException(f"{exc}. {TopicMismatch.__doc__}") from exc
-        from streams.worker import run_worker
+        from framegate.streams.app import run_worker
 
-        run_worker(loglevel)
+        run_worker(settings, loglevel)
 
 
 @main.command()
@@ -105,8 +95,8 @@ def replay(paths: tuple[Path, ...], camera: str, fps: float, loops: int) -> None
     """Publish image files, folders of images, or video files as one camera's frames."""
     from tqdm import tqdm
 
-    from streams.producer import count_frames, expand
-    from streams.producer import replay as publish
+    from framegate.streams.cli.replay import replay as publish
+    from framegate.streams.media import count_frames, expand
 
     settings = _settings()
     files = expand(list(paths))
@@ -164,7 +154,7 @@ def tail(
     limit: int,
 ) -> None:
     """Pretty-print a framegate topic: frames, predictions, quality, relabel, alerts, deadletter."""
-    from streams.tail import Filters, tail_topic
+    from framegate.streams.cli.tail import Filters, tail_topic
 
     settings = _settings()
     filters = Filters(camera=camera, check=check, severity=severity)
@@ -193,7 +183,7 @@ def tail(
 @click.option("--json", "as_json", is_flag=True, help="Print the overview as JSON.")
 def status(backfill: int, as_json: bool) -> None:
     """Summarise the fleet from the output topics: cameras, frames/s, issues, open alerts."""
-    from streams.status import collect, render  # issue 6: the logic lives in streams/status.py
+    from framegate.streams.cli.status import collect, render
 
     view = asyncio.run(collect(_settings(), backfill=backfill))
     click.echo(json.dumps(view.overview(), indent=2) if as_json else render(view.overview()))
@@ -208,7 +198,7 @@ def status(backfill: int, as_json: bool) -> None:
 )
 def schema(out: Path | None) -> None:
     """Write the JSON Schema of every message framegate reads or writes."""
-    from schemas.jsonschema import all_schemas
+    from framegate.schemas.jsonschema import all_schemas
 
     documents = all_schemas()
     if out is None:
@@ -239,9 +229,10 @@ def schema(out: Path | None) -> None:
 )
 def calibrate(paths: tuple[Path, ...], camera: str | None, limit: int, out: Path) -> None:
     """Learn each camera's drift reference from a clean period, at the false-alarm budget."""
-    from streams import calibration
-    from streams.config import gate_config
-    from streams.producer import count_frames, encoded_frames, expand
+    from framegate.streams.cli import calibrate as calibration
+    from framegate.streams.media import count_frames, encoded_frames, expand
+    from framegate.streams.worker import references
+    from framegate.streams.worker.runtime import gate_config
 
     settings = _settings()
     if paths:
@@ -257,9 +248,9 @@ def calibrate(paths: tuple[Path, ...], camera: str | None, limit: int, out: Path
     series = calibration.series_of(frames, settings, total)
     if not series:
         raise click.ClickException("no readable frames to learn from")
-    references = calibration.references(series, gate_config(settings).drift)
-    calibration.write(out, references)
-    for camera_id, reference in sorted(references.items()):
+    found = calibration.references(series, gate_config(settings).drift)
+    references.write(out, found)
+    for camera_id, reference in sorted(found.items()):
         click.echo(
             f"{camera_id}: {reference.frames} frames, {len(reference.metrics)} statistics, "
             f"{reference.in_sample_alarms} alarms replaying the clean period"
@@ -281,7 +272,7 @@ def calibrate(paths: tuple[Path, ...], camera: str | None, limit: int, out: Path
 )
 def demo(duration: float, cameras: int, fps: float) -> None:
     """Broker, worker and a simulated camera fleet on real images with faults; then a summary."""
-    from streams.demo import run_demo
+    from framegate.streams.cli.demo import run_demo
 
     if cameras < 3:
         raise click.BadParameter("the demo needs at least 3 cameras", param_hint="--cameras")

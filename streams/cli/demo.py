@@ -12,11 +12,18 @@ from datetime import UTC, datetime, timedelta
 import click
 from tqdm import tqdm
 
-from schemas.settings import Settings
-from streams.config import bootstrap_servers, reader
-from streams.processes import WorkerNotReady, spawn_worker, stop_process, wait_ready
-from streams.producer import encode_jpeg, frame_message, producer
-from streams.simulator import fleet
+from framegate.schemas.settings import Settings
+from framegate.streams.cli.simulator import fleet
+from framegate.streams.kafka.broker import broker_for
+from framegate.streams.kafka.clients import producer, reader
+from framegate.streams.kafka.config import bootstrap_servers
+from framegate.streams.kafka.processes import (
+    WorkerNotReady,
+    spawn_worker,
+    stop_process,
+    wait_ready,
+)
+from framegate.streams.media import encode_jpeg, frame_message
 
 OUTPUTS = ("quality", "relabel", "deadletter", "alerts")
 BAD_INPUTS = [
@@ -168,13 +175,12 @@ async def _simulate(
 
 
 def run_demo(settings: Settings, *, duration: float, cameras: int, fps: float) -> int:
-    from streams.admin import ensure_topics
-    from streams.cli import broker_for
+    from framegate.streams.kafka.admin import ensure_topics
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log = settings.data_dir / "demo-worker.log"
     tally = Tally()
-    with broker_for(settings):
+    with broker_for(settings, announce=lambda line: click.echo(line, err=True)):
         asyncio.run(ensure_topics(settings))
         env = worker_env(settings, frames_per_camera=int(duration * fps), fps=fps)
         worker = spawn_worker(env, log)

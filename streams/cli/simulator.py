@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from streams.producer import video_frames
+from framegate.streams.media import video_frames
 
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 SIZE = (640, 480)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from schemas.settings import Settings
-from streams.feed import BACKFILL, FleetFeed
-from streams.fleetview import FleetView
+from framegate.schemas.settings import Settings
+from framegate.streams.web.feed import BACKFILL, FleetFeed
+from framegate.streams.web.fleetview import FleetView
 
 
 async def collect(settings: Settings, *, backfill: int, timeout_s: float = 30.0) -> FleetView:

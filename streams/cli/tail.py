@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from schemas.checks import SEVERITY_RANK
-from schemas.settings import Settings
-from streams.config import reader
+from framegate.schemas.checks import SEVERITY_RANK
+from framegate.schemas.settings import Settings
+from framegate.streams.kafka.clients import reader
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from contextlib import suppress
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
-from schemas.errors import FramegateError
-from schemas.settings import INTERNAL_TOPIC_NAMES, TOPIC_NAMES, Settings
-from streams.config import bootstrap_servers, kafka_client_options
+from framegate.schemas.errors import FramegateError
+from framegate.schemas.settings import INTERNAL_TOPIC_NAMES, TOPIC_NAMES, Settings
+from framegate.streams.kafka.access import refused
+from framegate.streams.kafka.config import bootstrap_servers, kafka_client_options
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,12 @@ async def ensure_topics(settings: Settings, *, attempts: int = 30) -> dict[str, 
         try:
             await admin.start()
             break
-        except KafkaConnectionError:
+        except KafkaConnectionError as exc:
+            # Refused credentials or an untrusted certificate: no retry will help.
+            reason = await refused(settings)
+            if reason is not None:
+                await admin.close()
+                raise reason from exc
             if attempt == attempts - 1:
                 raise
             await asyncio.sleep(0.5)

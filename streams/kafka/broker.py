@@ -6,11 +6,13 @@ import os
 import socket
 import subprocess
 import time
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
-from schemas.errors import FramegateError
-from streams.processes import stop_process
+from framegate.schemas.errors import FramegateError
+from framegate.schemas.settings import Settings
+from framegate.streams.kafka.processes import stop_process
 
 
 class BrokerError(FramegateError):
@@ -106,3 +108,19 @@ class EmbeddedBroker:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextmanager
+def broker_for(
+    settings: Settings, *, announce: Callable[[str], None] = print
+) -> Iterator[Settings]:
+    """Settings pointing at a broker: the configured one, a running embedded one, or a new
+    embedded one (``announce`` tells the user), stopped when the block ends."""
+    from framegate.streams.kafka.config import EMBEDDED_HOST
+
+    if settings.bootstrap_servers or port_open(EMBEDDED_HOST, settings.embedded_port):
+        yield settings
+        return
+    announce(f"starting the embedded broker on {EMBEDDED_HOST}:{settings.embedded_port}")
+    with EmbeddedBroker(settings.embedded_port, host=EMBEDDED_HOST):
+        yield settings

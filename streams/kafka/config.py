@@ -1,4 +1,5 @@
-"""Faust's settings, derived from framegate's, with the embedded broker's quirks kept apart."""
+"""Kafka client settings derived from framegate's: Faust's, and aiokafka's for framegate's own
+clients, with the embedded broker's quirks kept apart."""
 
 from __future__ import annotations
 
@@ -6,12 +7,8 @@ import ssl
 from typing import Any
 
 import faust
-from aiokafka import AIOKafkaConsumer
 
-from detectors.camera_gate import GateConfig
-from detectors.drift import DriftConfig
-from detectors.embedding import Embedder
-from schemas.settings import Settings
+from framegate.schemas.settings import Settings
 
 EMBEDDED_HOST = "127.0.0.1"
 
@@ -100,40 +97,3 @@ def kafka_client_options(settings: Settings) -> dict[str, Any]:
             settings.sasl_password.get_secret_value() if settings.sasl_password else None
         )
     return options
-
-
-def reader(settings: Settings, *topics: str, **overrides: Any) -> AIOKafkaConsumer:
-    """A consumer without a group that commits nothing, from the earliest offset: how
-    framegate's own tools read its topics (dashboard feed, tail, calibrate, demo)."""
-    options: dict[str, Any] = {
-        "bootstrap_servers": bootstrap_servers(settings),
-        "group_id": None,
-        "enable_auto_commit": False,
-        "auto_offset_reset": "earliest",
-        "fetch_max_bytes": settings.max_message_bytes,
-        "max_partition_fetch_bytes": settings.max_message_bytes,
-        **kafka_client_options(settings),
-    }
-    return AIOKafkaConsumer(*topics, **{**options, **overrides})
-
-
-def gate_config(settings: Settings) -> GateConfig:
-    """The per-camera settings of the model-aware checks and the drift monitors."""
-    return GateConfig(
-        join_window_s=settings.join_window_s,
-        relabel_per_hour=settings.relabel_per_hour,
-        drift=DriftConfig(
-            target_false_alarms_per_day=settings.drift_false_alarms_per_day,
-            frame_rate=settings.drift_frame_rate,
-            warmup_frames=settings.drift_warmup_frames,
-        ),
-    )
-
-
-def build_embedder(settings: Settings) -> Embedder | None:
-    """The configured embedder, loaded once per worker; ``none`` disables embedding checks."""
-    if settings.embedder.lower() == "none":
-        return None
-    if settings.embedder == "efficientnet-lite0":
-        return Embedder.default(device=settings.device)
-    return Embedder.from_torchscript(settings.embedder, device=settings.device)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from schemas.errors import FramegateError
+from framegate.schemas.errors import FramegateError
 
 READY = "[^Worker]: Ready"  # what Faust logs once the worker consumes
 
@@ -23,7 +23,7 @@ def spawn_worker(env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
     """`framegate worker` with ``env``, its output written to ``log`` (truncated first)."""
     with open(log, "wb") as output:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker", "-l", "info"],
+            [sys.executable, "-m", "framegate", "worker", "-l", "info"],
             env=dict(env),
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -1,6 +1,6 @@
-"""Reads framegate's output topics into a :class:`~streams.fleetview.FleetView`.
+"""Reads framegate's output topics into a :class:`~framegate.streams.web.fleetview.FleetView`.
 
-Every worker runs one :class:`FleetFeed` (started from :mod:`streams.views`), and so does
+Every worker runs one :class:`FleetFeed` (started by :class:`.views.Web`), and so does
 ``framegate status``. It is a plain aiokafka consumer with no group (``group_id=None``) that
 is assigned every partition of the quality, relabel, alerts and dead-letter topics, so each
 worker's dashboard shows the whole fleet whichever input partitions the worker owns. On
@@ -23,11 +23,11 @@ from typing import Any
 import cv2
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from schemas import Alert, DeadLetter, InvalidMessage, QualityReport, RelabelRequest
-from schemas.settings import Settings
-from streams.config import reader
-from streams.fleetview import FleetView, make_thumbnail
-from streams.intake import image_bytes, parse
+from framegate.schemas import Alert, DeadLetter, InvalidMessage, QualityReport, RelabelRequest
+from framegate.schemas.settings import Settings
+from framegate.streams.kafka.clients import reader
+from framegate.streams.web.fleetview import FleetView, make_thumbnail
+from framegate.streams.worker.intake import image_bytes, parse
 
 log = logging.getLogger(__name__)
 

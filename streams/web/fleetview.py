@@ -21,9 +21,9 @@ from typing import Any
 
 import cv2
 
-from detectors.decode import decode_image, read_size, reduction_for
-from schemas import Alert, DeadLetter, QualityReport, RelabelRequest
-from streams.producer import encode_jpeg
+from framegate.detectors.decode import decode_image, read_size, reduction_for
+from framegate.schemas import Alert, DeadLetter, QualityReport, RelabelRequest
+from framegate.streams.media import encode_jpeg
 
 THUMBNAIL_WIDTH = 160
 

@@ -1,9 +1,9 @@
 """The operators' view, on the worker's own web server (Faust's, ``FRAMEGATE_WEB_PORT``).
 
 =====================================  ==========================================================
-``GET /``                              the dashboard (``streams/dashboard/``: HTML, CSS, JS)
+``GET /``                              the dashboard (``streams/web/dashboard/``: HTML, CSS, JS)
 ``GET /static/<file>``                 its assets
-``GET /metrics``                       Prometheus metrics of this worker (:mod:`streams.metrics`)
+``GET /metrics``                       Prometheus metrics of this worker (``worker/metrics.py``)
 ``GET /healthz``                       ``{"status": "ok"}``, never behind the token (probes)
 ``GET /api/fleet``                     overview: cameras, frames/s, issue shares, open alerts
 ``GET /api/camera?id=<camera_id>``     one camera's charted statistics and alerts
@@ -16,7 +16,7 @@
 =====================================  ==========================================================
 
 Several workers: every worker's dashboard reads the *output* topics with its own group-less
-consumer (:mod:`streams.feed`), so any worker shows the whole fleet, whichever input
+consumer (:mod:`framegate.streams.web.feed`), so any worker shows the whole fleet, whichever input
 partitions it owns; put any one of them (or all, behind a load balancer) in front of the
 operators. ``/metrics`` is per worker, as Prometheus expects.
 
@@ -37,17 +37,17 @@ import hmac
 import json
 import logging
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web as aioweb
 from faust.web import Request, Response, View
 
-from streams import metrics
-from streams.app import app, settings
-from streams.config import on_embedded_broker
-from streams.feed import FleetFeed
-from streams.fleetview import FleetView
+from framegate.schemas.settings import Settings
+from framegate.streams.web.feed import FleetFeed
+from framegate.streams.web.fleetview import FleetView
+from framegate.streams.worker.metrics import CONTENT_TYPE, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -60,63 +60,51 @@ CONTENT_TYPES = {
     ".png": "image/png",
     ".ico": "image/x-icon",
 }
-# Missing only from a wheel built without the package data: the API still works then.
-ASSETS = {
-    path.name: path.read_bytes()
-    for path in sorted(ASSETS_DIR.glob("*"))
-    if path.suffix in CONTENT_TYPES
-}
 COOKIE = "framegate_token"
 OVERVIEW_EVERY_S = 2.0
 KEEPALIVE_S = 15.0
 NO_STORE = {"Cache-Control": "no-store"}
 
-fleet = FleetView()
-feed = FleetFeed(settings, fleet)
 
-if not on_embedded_broker(settings):
-    # Tansu's end offsets can be wrong; there the gauge would lie, so it is not exported.
-    metrics.REGISTRY.register(
-        metrics.LagCollector(
-            lambda: app.monitor.tp_read_offsets,
-            lambda: app.monitor.tp_end_offsets,
-            topics={settings.topic("frames"), settings.topic("predictions")},
-        )
-    )
-
-
-@app.task
-async def follow_output_topics() -> None:
-    """Keeps this worker's fleet view current (see :mod:`streams.feed`)."""
-    await feed.run()
-
-
-@app.on_before_shutdown.connect
-async def _end_live_streams(sender: Any, **kwargs: Any) -> None:
-    feed.close_subscribers()
+def load_assets(folder: Path = ASSETS_DIR) -> dict[str, bytes]:
+    """The dashboard's files by name; empty only for a wheel built without package data
+    (the API still works then)."""
+    return {
+        path.name: path.read_bytes()
+        for path in sorted(folder.glob("*"))
+        if path.suffix in CONTENT_TYPES
+    }
 
 
 # -- access -----------------------------------------------------------------------------
-
-
-def _token() -> str | None:
-    return settings.web_token.get_secret_value() if settings.web_token else None
 
 
 def _matches(given: str | None, token: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), token.encode())
 
 
-def authorized(request: Request) -> bool:
-    token = _token()
-    if token is None:
-        return True
-    header = request.headers.get("Authorization", "")
-    bearer = header[7:].strip() if header[:7].lower() == "bearer " else None
-    return _matches(bearer, token) or _matches(request.cookies.get(COOKIE), token)
+@dataclass(frozen=True)
+class Access:
+    """Who may see the dashboard: everyone, or whoever carries ``token``."""
+
+    token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Access:
+        return cls(settings.web_token.get_secret_value() if settings.web_token else None)
+
+    def authorized(self, request: Request) -> bool:
+        if self.token is None:
+            return True
+        header = request.headers.get("Authorization", "")
+        bearer = header[7:].strip() if header[:7].lower() == "bearer " else None
+        return _matches(bearer, self.token) or _matches(request.cookies.get(COOKIE), self.token)
+
+    def matches(self, given: str | None) -> bool:
+        return self.token is not None and _matches(given, self.token)
 
 
-def _unauthorized() -> Response:
+def unauthorized() -> Response:
     return aioweb.Response(  # type: ignore[return-value]
         status=401,
         text="framegate: this endpoint needs the token (FRAMEGATE_WEB_TOKEN): "
@@ -125,157 +113,183 @@ def _unauthorized() -> Response:
     )
 
 
-class Protected(View):
-    """A view that answers 401 unless the request carries the token (when one is set)."""
-
-    async def dispatch(self, request: Any) -> Any:
-        if not authorized(request):
-            return _unauthorized()
-        return await super().dispatch(request)
-
-
-# -- pages ------------------------------------------------------------------------------
-
-
-def _asset(name: str, headers: dict[str, str]) -> Response:
-    content_type = CONTENT_TYPES[Path(name).suffix]
-    return aioweb.Response(  # type: ignore[return-value]
-        body=ASSETS[name],
-        content_type=content_type,
-        headers=headers,
-        charset="utf-8" if content_type.startswith("text/") else None,
-    )
-
-
-@app.page("/")
-class Dashboard(View):
-    async def get(self, request: Request) -> Response:
-        token = _token()
-        given = request.query.get("access_token")
-        if token is not None and given is not None:
-            if not _matches(given, token):
-                return _unauthorized()
-            response = aioweb.Response(status=303, headers={"Location": "/", **NO_STORE})
-            response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/")
-            return response  # type: ignore[return-value]
-        if not authorized(request):
-            return _unauthorized()
-        if "index.html" not in ASSETS:
-            return self.text(f"dashboard assets are not installed ({ASSETS_DIR})\n", status=503)
-        return _asset("index.html", NO_STORE)
-
-
-@app.page("/static/{name}")
-class Static(View):
-    async def get(self, request: Request, name: str) -> Response:
-        if name not in ASSETS:
-            return self.text("not found\n", status=404)
-        return _asset(name, {"Cache-Control": "no-cache"})
-
-
-@app.page("/healthz")
-class Health(View):
-    """Open even with a token: for load balancers and readiness probes."""
-
-    async def get(self, request: Request) -> Response:
-        return self.json({"status": "ok"}, headers=dict(NO_STORE))
-
-
-@app.page("/metrics")
-class Metrics(Protected):
-    async def get(self, request: Request) -> Response:
-        return aioweb.Response(  # type: ignore[return-value]
-            body=metrics.exposition(), headers={"Content-Type": metrics.CONTENT_TYPE}
-        )
-
-
-@app.page("/api/fleet")
-class FleetApi(Protected):
-    async def get(self, request: Request) -> Response:
-        return self.json(fleet.overview(), headers=dict(NO_STORE))
-
-
-@app.page("/api/camera")
-class CameraApi(Protected):
-    async def get(self, request: Request) -> Response:
-        camera = fleet.camera(request.query.get("id", ""))
-        if camera is None:
-            return self.json({"error": "unknown camera"}, status=404, headers=dict(NO_STORE))
-        return self.json(camera, headers=dict(NO_STORE))
-
-
-@app.page("/api/flagged")
-class FlaggedApi(Protected):
-    async def get(self, request: Request) -> Response:
-        return self.json(fleet.flagged(), headers=dict(NO_STORE))
-
-
-@app.page("/api/alerts")
-class AlertsApi(Protected):
-    async def get(self, request: Request) -> Response:
-        return self.json(fleet.alerts(), headers=dict(NO_STORE))
-
-
-@app.page("/api/deadletters")
-class DeadLettersApi(Protected):
-    async def get(self, request: Request) -> Response:
-        return self.json(fleet.dead_letters(), headers=dict(NO_STORE))
-
-
-@app.page("/api/thumbnails/{request_id}.jpg")
-class Thumbnail(Protected):
-    async def get(self, request: Request, request_id: str) -> Response:
-        image = fleet.thumbnail(request_id)
-        if image is None:
-            return self.text(
-                "no such thumbnail (it may have been replaced by newer ones)\n", status=404
-            )
-        return self.bytes(
-            image, content_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"}
-        )
-
-
 def sse(kind: str, data: Any) -> bytes:
     """One server-sent event."""
     return f"event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
-@app.page("/api/events")
-class Events(Protected):
-    """Live feed: each new alert and flagged frame as it is read, the overview every 2 s."""
+class Web:
+    """One worker's operators' view: the fleet model, its feed, and the pages serving it."""
 
-    async def get(self, request: Request) -> Response:
-        response = aioweb.StreamResponse(
-            headers={
-                "Content-Type": "text/event-stream",
-                "Cache-Control": "no-cache",
-                "X-Accel-Buffering": "no",
-            }
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.access = Access.from_settings(settings)
+        self.fleet = FleetView()
+        self.feed = FleetFeed(settings, self.fleet)
+        self.assets: dict[str, bytes] = {}
+
+    def install(self, app: Any) -> None:
+        """Load the assets, register the pages, the feed task and the shutdown hook."""
+        self.assets = load_assets()
+        app.task(self.follow_output_topics)
+        app.on_before_shutdown.connect(self.end_live_streams)
+        for path, view in self.pages().items():
+            app.page(path)(view)
+
+    async def follow_output_topics(self) -> None:
+        """Keeps this worker's fleet view current (see :mod:`framegate.streams.web.feed`)."""
+        await self.feed.run()
+
+    async def end_live_streams(self, sender: Any, **kwargs: Any) -> None:
+        self.feed.close_subscribers()
+
+    def asset(self, name: str, headers: dict[str, str]) -> Response:
+        content_type = CONTENT_TYPES[Path(name).suffix]
+        return aioweb.Response(  # type: ignore[return-value]
+            body=self.assets[name],
+            content_type=content_type,
+            headers=headers,
+            charset="utf-8" if content_type.startswith("text/") else None,
         )
-        await response.prepare(request)  # type: ignore[arg-type]
-        queue = feed.subscribe()
-        try:
-            await response.write(b"retry: 3000\n\n" + sse("overview", fleet.overview()))
-            last_overview = last_write = time.monotonic()
-            while True:
+
+    def pages(self) -> dict[str, type[View]]:  # noqa: C901 - one small class per page
+        web, access, fleet, feed = self, self.access, self.fleet, self.feed
+
+        class Protected(View):
+            """A view that answers 401 unless the request carries the token (when set)."""
+
+            async def dispatch(self, request: Any) -> Any:
+                if not access.authorized(request):
+                    return unauthorized()
+                return await super().dispatch(request)
+
+        class Dashboard(View):
+            async def get(self, request: Request) -> Response:
+                given = request.query.get("access_token")
+                if access.token is not None and given is not None:
+                    if not access.matches(given):
+                        return unauthorized()
+                    response = aioweb.Response(status=303, headers={"Location": "/", **NO_STORE})
+                    response.set_cookie(
+                        COOKIE, access.token, httponly=True, samesite="Strict", path="/"
+                    )
+                    return response  # type: ignore[return-value]
+                if not access.authorized(request):
+                    return unauthorized()
+                if "index.html" not in web.assets:
+                    return self.text(
+                        f"dashboard assets are not installed ({ASSETS_DIR})\n", status=503
+                    )
+                return web.asset("index.html", NO_STORE)
+
+        class Static(View):
+            async def get(self, request: Request, name: str) -> Response:
+                if name not in web.assets:
+                    return self.text("not found\n", status=404)
+                return web.asset(name, {"Cache-Control": "no-cache"})
+
+        class Health(View):
+            """Open even with a token: for load balancers and readiness probes."""
+
+            async def get(self, request: Request) -> Response:
+                return self.json({"status": "ok"}, headers=dict(NO_STORE))
+
+        class MetricsPage(Protected):
+            async def get(self, request: Request) -> Response:
+                return aioweb.Response(  # type: ignore[return-value]
+                    body=web.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE}
+                )
+
+        class FleetApi(Protected):
+            async def get(self, request: Request) -> Response:
+                return self.json(fleet.overview(), headers=dict(NO_STORE))
+
+        class CameraApi(Protected):
+            async def get(self, request: Request) -> Response:
+                camera = fleet.camera(request.query.get("id", ""))
+                if camera is None:
+                    return self.json(
+                        {"error": "unknown camera"}, status=404, headers=dict(NO_STORE)
+                    )
+                return self.json(camera, headers=dict(NO_STORE))
+
+        class FlaggedApi(Protected):
+            async def get(self, request: Request) -> Response:
+                return self.json(fleet.flagged(), headers=dict(NO_STORE))
+
+        class AlertsApi(Protected):
+            async def get(self, request: Request) -> Response:
+                return self.json(fleet.alerts(), headers=dict(NO_STORE))
+
+        class DeadLettersApi(Protected):
+            async def get(self, request: Request) -> Response:
+                return self.json(fleet.dead_letters(), headers=dict(NO_STORE))
+
+        class Thumbnail(Protected):
+            async def get(self, request: Request, request_id: str) -> Response:
+                image = fleet.thumbnail(request_id)
+                if image is None:
+                    return self.text(
+                        "no such thumbnail (it may have been replaced by newer ones)\n",
+                        status=404,
+                    )
+                return self.bytes(
+                    image,
+                    content_type="image/jpeg",
+                    headers={"Cache-Control": "private, max-age=3600"},
+                )
+
+        class Events(Protected):
+            """Live feed: each new alert and flagged frame as it is read, the overview every
+            2 s."""
+
+            async def get(self, request: Request) -> Response:
+                response = aioweb.StreamResponse(
+                    headers={
+                        "Content-Type": "text/event-stream",
+                        "Cache-Control": "no-cache",
+                        "X-Accel-Buffering": "no",
+                    }
+                )
+                await response.prepare(request)  # type: ignore[arg-type]
+                queue = feed.subscribe()
                 try:
-                    item = await asyncio.wait_for(queue.get(), timeout=OVERVIEW_EVERY_S)
-                except TimeoutError:
-                    item = ("tick", {})
-                if item is None:  # the worker is shutting down
-                    break
-                now = time.monotonic()
-                chunk = sse(*item) if item[0] != "tick" else b""
-                if now - last_overview >= OVERVIEW_EVERY_S:
-                    chunk += sse("overview", fleet.overview())
-                    last_overview = now
-                if not chunk and now - last_write >= KEEPALIVE_S:
-                    chunk = b": keep-alive\n\n"
-                if chunk:
-                    await response.write(chunk)
-                    last_write = now
-        except ConnectionResetError:  # the browser went away
-            pass
-        finally:
-            feed.unsubscribe(queue)
-        return response  # type: ignore[return-value]
+                    await response.write(b"retry: 3000\n\n" + sse("overview", fleet.overview()))
+                    last_overview = last_write = time.monotonic()
+                    while True:
+                        try:
+                            item = await asyncio.wait_for(queue.get(), timeout=OVERVIEW_EVERY_S)
+                        except TimeoutError:
+                            item = ("tick", {})
+                        if item is None:  # the worker is shutting down
+                            break
+                        now = time.monotonic()
+                        chunk = sse(*item) if item[0] != "tick" else b""
+                        if now - last_overview >= OVERVIEW_EVERY_S:
+                            chunk += sse("overview", fleet.overview())
+                            last_overview = now
+                        if not chunk and now - last_write >= KEEPALIVE_S:
+                            chunk = b": keep-alive\n\n"
+                        if chunk:
+                            await response.write(chunk)
+                            last_write = now
+                except ConnectionResetError:  # the browser went away
+                    pass
+                finally:
+                    feed.unsubscribe(queue)
+                return response  # type: ignore[return-value]
+
+        return {
+            "/": Dashboard,
+            "/static/{name}": Static,
+            "/healthz": Health,
+            "/metrics": MetricsPage,
+            "/api/fleet": FleetApi,
+            "/api/camera": CameraApi,
+            "/api/flagged": FlaggedApi,
+            "/api/alerts": AlertsApi,
+            "/api/deadletters": DeadLettersApi,
+            "/api/thumbnails/{request_id}.jpg": Thumbnail,
+            "/api/events": Events,
+        }

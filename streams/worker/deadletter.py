@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 import logging
 
-from schemas import DeadLetter, InvalidMessage
-from schemas.base import utcnow
-from schemas.deadletter import DeadLetterReason
-from schemas.settings import Settings
+from framegate.schemas import DeadLetter, InvalidMessage
+from framegate.schemas.base import utcnow
+from framegate.schemas.deadletter import DeadLetterReason
+from framegate.schemas.settings import Settings
 
 log = logging.getLogger(__name__)
 

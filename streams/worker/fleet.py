@@ -8,66 +8,102 @@ monitor (in a table, recovered like the cameras' state) whatever the number of w
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import MutableMapping
 from typing import Any
 
-from detectors.drift import DriftEvent, FleetDriftMonitor
-from schemas import InvalidMessage
-from streams import tables, topics
-from streams.app import app, settings
-from streams.outputs import send_alert, send_dead_letter
+from framegate.detectors.drift import DriftEvent, FleetDriftMonitor
+from framegate.detectors.health import HealthEvent
+from framegate.schemas import InvalidMessage
+from framegate.schemas.fleet import FleetSummary
+from framegate.schemas.settings import Settings
+from framegate.streams.worker.intake import parse
+from framegate.streams.worker.outputs import Outputs
+from framegate.streams.worker.tables import Checkpoints
+from framegate.streams.worker.topics import Topics
 
 log = logging.getLogger(__name__)
 
 FLEET_KEY = "fleet"
-# The live monitor in front of the table; saved and dropped when partitions move (see
-# streams.gate). A message per camera and batch updates it: its writes are throttled too.
-_live: dict[str, FleetDriftMonitor] = {}
-_checkpoints = tables.Checkpoints(tables.fleet_state, settings.state_flush_s)
 
 
-@app.on_partitions_revoked.connect
-async def _hand_over_fleet(sender: Any, revoked: Any, **kwargs: Any) -> None:
-    _checkpoints.save(_live, [FLEET_KEY], force=True)
-    _live.clear()
-    _checkpoints.clear()
+class FleetAgent:
+    """The fleet drift monitor in front of its table, fed by :class:`FleetSummary` messages.
 
+    Parameters
+    ----------
+    settings
+        The worker's settings (checkpoint interval).
+    topics, outputs
+        Where summaries come from, and where fleet alerts go.
+    fleet_state
+        The ``fleet-state`` table (any mutable mapping in tests).
+    """
 
-@app.on_before_shutdown.connect
-async def _save_fleet_on_shutdown(sender: Any, **kwargs: Any) -> None:
-    _checkpoints.save(_live, [FLEET_KEY], force=True)
+    def __init__(
+        self,
+        settings: Settings,
+        topics: Topics,
+        outputs: Outputs,
+        fleet_state: MutableMapping[str, Any],
+    ) -> None:
+        self.topics = topics
+        self.outputs = outputs
+        self.fleet_state = fleet_state
+        # The live monitor in front of the table; saved and dropped when partitions move. A
+        # message per camera and batch updates it: its writes are throttled too.
+        self.live: dict[str, FleetDriftMonitor] = {}
+        self._checkpoints = Checkpoints(fleet_state, settings.state_flush_s)
 
+    def install(self, app: Any) -> None:
+        app.agent(self.topics.fleet, name="framegate-fleet")(self.watch)
+        app.on_partitions_revoked.connect(self.hand_over)
+        app.on_before_shutdown.connect(self.save_on_shutdown)
 
-def _monitor() -> FleetDriftMonitor:
-    if not _live:
-        state = tables.fleet_state.get(FLEET_KEY)
+    def monitor(self) -> FleetDriftMonitor:
+        if not self.live:
+            state = self.fleet_state.get(FLEET_KEY)
+            try:
+                monitor = FleetDriftMonitor.from_state(state) if state else FleetDriftMonitor()
+            except ValueError as exc:  # a layout an older version wrote: learn afresh
+                log.warning("fleet drift state not restored (%s); starting afresh", exc)
+                monitor = FleetDriftMonitor()
+            self.live[FLEET_KEY] = monitor
+        return self.live[FLEET_KEY]
+
+    async def watch(self, stream: Any) -> None:
+        """Feeds the fleet drift monitor and publishes fleet alerts (``camera_id`` null)."""
+        async for event in stream.events():
+            await self.handle(event)
+
+    async def handle(self, event: Any) -> None:
+        """One summary: validated, fed to the monitor, fleet transitions sent as alerts."""
+        monitor = self.monitor()
         try:
-            monitor = FleetDriftMonitor.from_state(state) if state else FleetDriftMonitor()
-        except ValueError as exc:  # a layout an older version wrote: learn afresh
-            log.warning("fleet drift state not restored (%s); starting afresh", exc)
-            monitor = FleetDriftMonitor()
-        _live[FLEET_KEY] = monitor
-    return _live[FLEET_KEY]
-
-
-@app.agent(topics.fleet)
-async def watch_fleet(stream: Any) -> None:
-    """Feeds the fleet drift monitor and publishes fleet alerts (``camera_id`` null)."""
-    async for event in stream.events():
-        monitor = _monitor()
+            summary = parse(FleetSummary, event.value)
+        except InvalidMessage as exc:
+            await self.outputs.send_dead_letter(event, "fleet", exc)
+            return
         try:
-            summary = json.loads(event.value)
             found = monitor.update(
-                summary["camera_id"],
-                at=float(summary["at"]),
-                zscores={k: (float(s), int(n)) for k, (s, n) in summary["zscores"].items()},
-                events=[DriftEvent.from_dict(e) for e in summary["events"]],
+                summary.camera_id,
+                at=summary.at,
+                zscores=summary.zscores,
+                events=[DriftEvent.from_dict(e.model_dump()) for e in summary.events],
+                health=[HealthEvent.from_dict(h.model_dump()) for h in summary.health],
             )
-        except (ValueError, KeyError, TypeError) as exc:
-            await send_dead_letter(event, "fleet", InvalidMessage("invalid_fields", str(exc)))
-            continue
+        except Exception as exc:  # the agent must outlive any single message
+            await self.outputs.send_dead_letter(event, "fleet", exc)
+            return
         for drift in found:
-            await send_alert(b"fleet", None, drift)
-        _checkpoints.seen(FLEET_KEY, event)
-        _checkpoints.save(_live, [FLEET_KEY])
+            await self.outputs.send_alert(b"fleet", None, drift)
+        self._checkpoints.seen(FLEET_KEY, event)
+        self._checkpoints.save(self.live, [FLEET_KEY])
+
+    async def hand_over(self, sender: Any, revoked: Any, **kwargs: Any) -> None:
+        self._checkpoints.save(self.live, [FLEET_KEY], force=True)
+        self.live.clear()
+        self._checkpoints.clear()
+
+    async def save_on_shutdown(self, sender: Any, **kwargs: Any) -> None:
+        self._checkpoints.save(self.live, [FLEET_KEY], force=True)

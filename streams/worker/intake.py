@@ -9,8 +9,8 @@ from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel, ValidationError
 
-from schemas import SCHEMA_VERSION, DeadLetterReason, FrameImage, InvalidMessage
-from schemas.settings import Settings
+from framegate.schemas import SCHEMA_VERSION, DeadLetterReason, FrameImage, InvalidMessage
+from framegate.schemas.settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
 

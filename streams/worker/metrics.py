@@ -1,8 +1,8 @@
-"""Prometheus metrics of one worker, served at ``/metrics`` by :mod:`streams.views`.
+"""Prometheus metrics of one worker, served at ``/metrics`` by :mod:`framegate.streams.web.views`.
 
 Every counter counts what *this* worker did, so a Prometheus query sums over workers
-(``sum by (check) (rate(framegate_issues_total[5m]))``). The helpers below are the only
-calls the agents make: one line where a report, a relabel request, an alert or a dead
+(``sum by (check) (rate(framegate_issues_total[5m]))``). The :class:`Metrics` methods are
+the only calls the agents make: one line where a report, a relabel request, an alert or a dead
 letter is sent, and one per batch.
 
 Names and labels
@@ -46,96 +46,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from schemas.base import utcnow
+from framegate.schemas.base import utcnow
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-REGISTRY = CollectorRegistry(auto_describe=True)
-
-FRAMES = Counter(
-    "framegate_frames_processed", "Frames that got a quality report.", ["camera"], registry=REGISTRY
-)
-ISSUES = Counter(
-    "framegate_issues",
-    "Issues found, by check and severity.",
-    ["check", "severity"],
-    registry=REGISTRY,
-)
-RELABEL = Counter("framegate_relabel_requests", "Relabel requests published.", registry=REGISTRY)
-ALERTS = Counter(
-    "framegate_alerts",
-    "Drift and camera-health alerts published.",
-    ["kind", "severity"],
-    registry=REGISTRY,
-)
-DEADLETTER = Counter(
-    "framegate_deadletter",
-    "Dead-letter records published, by reason.",
-    ["reason"],
-    registry=REGISTRY,
-)
-UNMATCHED = Counter(
-    "framegate_predictions_unmatched",
-    "Predictions whose frame did not arrive within the join window.",
-    ["camera"],
-    registry=REGISTRY,
-)
-BUDGET_REFUSED = Counter(
-    "framegate_relabel_over_budget",
-    "Flagged frames not sent for relabeling: over the camera's budget.",
-    ["camera"],
-    registry=REGISTRY,
-)
-LATENCY = Histogram(
-    "framegate_processing_latency_seconds",
-    "Seconds from a frame's captured_at to its quality report being sent.",
-    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0),
-    registry=REGISTRY,
-)
-BATCH_SIZE = Histogram(
-    "framegate_batch_size",
-    "Input messages (frames and predictions) per batch.",
-    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
-    registry=REGISTRY,
-)
-
-
-def observe_report(report: Any, *, now: datetime | None = None) -> None:
-    """Count one :class:`~schemas.QualityReport` and its issues; observe its latency."""
-    FRAMES.labels(camera=report.camera_id).inc()
-    for issue in report.issues:
-        ISSUES.labels(check=str(issue.check), severity=issue.severity).inc()
-    sent = now or utcnow()
-    LATENCY.observe(max(0.0, (sent - report.captured_at).total_seconds()))
-
-
-def observe_relabel(request: Any) -> None:
-    """Count one :class:`~schemas.RelabelRequest`."""
-    RELABEL.inc()
-
-
-def observe_unmatched(camera_id: str, count: int) -> None:
-    """Count predictions that expired without their frame."""
-    if count > 0:
-        UNMATCHED.labels(camera=camera_id).inc(count)
-
-
-def observe_over_budget(camera_id: str) -> None:
-    BUDGET_REFUSED.labels(camera=camera_id).inc()
-
-
-def observe_alert(alert: Any) -> None:
-    """Count one :class:`~schemas.Alert`."""
-    ALERTS.labels(kind=alert.kind, severity=alert.severity).inc()
-
-
-def observe_dead_letter(record: Any) -> None:
-    """Count one :class:`~schemas.DeadLetter`."""
-    DEADLETTER.labels(reason=str(record.reason)).inc()
-
-
-def observe_batch(size: int) -> None:
-    BATCH_SIZE.observe(size)
 
 
 class LagCollector(Collector):
@@ -182,6 +95,102 @@ class LagCollector(Collector):
         yield family
 
 
-def exposition() -> bytes:
-    """The registry in Prometheus' text format."""
-    return generate_latest(REGISTRY)
+class Metrics:
+    """One worker's metrics, in a registry of their own (so two apps can share a process).
+
+    The ``observe_*`` methods are the only calls the agents make.
+    """
+
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry(auto_describe=True)
+        self.frames = Counter(
+            "framegate_frames_processed",
+            "Frames that got a quality report.",
+            ["camera"],
+            registry=registry,
+        )
+        self.issues = Counter(
+            "framegate_issues",
+            "Issues found, by check and severity.",
+            ["check", "severity"],
+            registry=registry,
+        )
+        self.relabel = Counter(
+            "framegate_relabel_requests", "Relabel requests published.", registry=registry
+        )
+        self.alerts = Counter(
+            "framegate_alerts",
+            "Drift and camera-health alerts published.",
+            ["kind", "severity"],
+            registry=registry,
+        )
+        self.deadletter = Counter(
+            "framegate_deadletter",
+            "Dead-letter records published, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self.unmatched = Counter(
+            "framegate_predictions_unmatched",
+            "Predictions whose frame did not arrive within the join window.",
+            ["camera"],
+            registry=registry,
+        )
+        self.budget_refused = Counter(
+            "framegate_relabel_over_budget",
+            "Flagged frames not sent for relabeling: over the camera's budget.",
+            ["camera"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "framegate_processing_latency_seconds",
+            "Seconds from a frame's captured_at to its quality report being sent.",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0),
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            "framegate_batch_size",
+            "Input messages (frames and predictions) per batch.",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+            registry=registry,
+        )
+
+    def observe_report(self, report: Any, *, now: datetime | None = None) -> None:
+        """Count one :class:`~framegate.schemas.QualityReport` and its issues; observe its
+        latency."""
+        self.frames.labels(camera=report.camera_id).inc()
+        for issue in report.issues:
+            self.issues.labels(check=str(issue.check), severity=issue.severity).inc()
+        sent = now or utcnow()
+        self.latency.observe(max(0.0, (sent - report.captured_at).total_seconds()))
+
+    def observe_relabel(self, request: Any) -> None:
+        """Count one :class:`~framegate.schemas.RelabelRequest`."""
+        self.relabel.inc()
+
+    def observe_unmatched(self, camera_id: str, count: int) -> None:
+        """Count predictions that expired without their frame."""
+        if count > 0:
+            self.unmatched.labels(camera=camera_id).inc(count)
+
+    def observe_over_budget(self, camera_id: str) -> None:
+        self.budget_refused.labels(camera=camera_id).inc()
+
+    def observe_alert(self, alert: Any) -> None:
+        """Count one :class:`~framegate.schemas.Alert`."""
+        self.alerts.labels(kind=alert.kind, severity=alert.severity).inc()
+
+    def observe_dead_letter(self, record: Any) -> None:
+        """Count one :class:`~framegate.schemas.DeadLetter`."""
+        self.deadletter.labels(reason=str(record.reason)).inc()
+
+    def observe_batch(self, size: int) -> None:
+        self.batch_size.observe(size)
+
+    def watch_lag(self, collector: LagCollector) -> None:
+        """Export ``framegate_consumer_lag`` (only where the broker's end offsets are right)."""
+        self.registry.register(collector)
+
+    def exposition(self) -> bytes:
+        """The registry in Prometheus' text format."""
+        return generate_latest(self.registry)

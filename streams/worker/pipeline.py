@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from detectors.camera import decode_for_checks
-from detectors.camera_gate import CameraGate, Completed
-from detectors.decode import DecodedImage
-from detectors.embedding import Embedder
-from schemas import Frame, InvalidMessage, Prediction
-from schemas.settings import Settings
-from streams.intake import image_bytes
+from framegate.detectors.decode import DecodedImage
+from framegate.detectors.embedding import Embedder
+from framegate.detectors.gate import CameraGate, Completed
+from framegate.detectors.inspector import decode_for_checks
+from framegate.schemas import Frame, InvalidMessage, Prediction
+from framegate.schemas.settings import Settings
+from framegate.streams.worker.intake import image_bytes
 
 
 @dataclass(frozen=True)

@@ -8,34 +8,49 @@ from __future__ import annotations
 import json
 import time
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 import faust
 from faust.streams import _current_event
 
-from streams.app import app, settings
+from framegate.schemas.settings import Settings
 
 
-def _table(name: str, help: str) -> faust.Table:  # noqa: A002 - Faust's own keyword
-    return app.Table(
-        name,
-        default=None,
-        schema=faust.Schema(key_serializer="json", value_serializer="json"),
-        partitions=settings.partitions,
-        help=help,
-    )
+@dataclass(frozen=True)
+class Tables:
+    """The app's tables: keyed JSON documents with changelog topics."""
 
+    camera_state: faust.Table
+    fleet_state: faust.Table
 
-camera_state = _table("camera-state", "Everything the gate knows about each camera (CameraGate).")
-fleet_state = _table("fleet-state", "The fleet drift monitor, under the single key 'fleet'.")
+    @classmethod
+    def declare(cls, app: faust.App, settings: Settings) -> Tables:
+        def table(name: str, help: str) -> faust.Table:  # noqa: A002 - Faust's own keyword
+            return app.Table(
+                name,
+                default=None,
+                schema=faust.Schema(key_serializer="json", value_serializer="json"),
+                partitions=settings.partitions,
+                help=help,
+            )
+
+        return cls(
+            camera_state=table(
+                "camera-state", "Everything the gate knows about each camera (CameraGate)."
+            ),
+            fleet_state=table(
+                "fleet-state", "The fleet drift monitor, under the single key 'fleet'."
+            ),
+        )
 
 
 def dumps(document: Any) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-def put(table: faust.Table, key: str, value: Any, event: faust.types.EventT) -> None:
+def put(table: MutableMapping[str, Any], key: str, value: Any, event: faust.types.EventT) -> None:
     """``table[key] = value``, with the changelog written to ``event``'s partition.
 
     Faust picks the changelog partition from the *current* event; inside a batch from
@@ -57,7 +72,7 @@ class Checkpoints:
     messages since the last write are replayed from the committed offsets.
     """
 
-    def __init__(self, table: faust.Table, interval_s: float) -> None:
+    def __init__(self, table: MutableMapping[str, Any], interval_s: float) -> None:
         self.table = table
         self.interval_s = interval_s
         self._last_event: dict[str, faust.types.EventT] = {}

@@ -1,42 +1,62 @@
-"""Every topic framegate reads or writes, declared once.
+"""Every topic a worker reads or writes, declared once on its app.
 
 Values are raw bytes on purpose: Faust's own deserialiser never sees untrusted input (a
-decode error inside ``stream.take()`` ends the agent silently); :mod:`streams.intake`
-validates with pydantic instead.
+decode error inside ``stream.take()`` ends the agent silently);
+:mod:`framegate.streams.worker.intake` validates with pydantic instead.
 """
 
 from __future__ import annotations
 
-from streams.app import app, settings
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+
+from framegate.schemas.settings import Settings
+
+#: topic -> what one message is (Faust topics take no help text; this documents them).
+DESCRIPTIONS = {
+    "frames": "Frames published by cameras, keyed by camera_id.",
+    "predictions": "The fleet model's predictions, keyed by camera_id.",
+    "quality": "One quality report per frame.",
+    "relabel": "Frames a person should look at, and why.",
+    "alerts": "Drift and camera-health alerts.",
+    "deadletter": "Inputs that could not be processed, and why.",
+    "fleet": "Internal: each camera's drift summaries for the fleet monitor.",
+}
 
 
-def _topic(*names: str, description: str):
-    # Faust topics take no help text; the description documents the declaration.
-    return app.topic(
-        *(settings.topic(name) for name in names),
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=settings.partitions,
-        replicas=settings.replication_factor,
-    )
+@dataclass(frozen=True)
+class Topics:
+    """The app's topics. ``inputs`` reads frames and predictions as one stream, so a
+    camera's two inputs meet in one agent, in order (both are keyed by camera_id and
+    co-partitioned)."""
 
+    frames: Any
+    predictions: Any
+    quality: Any
+    relabel: Any
+    alerts: Any
+    deadletter: Any
+    fleet: Any
+    inputs: Any
+    predictions_name: str
 
-frames = _topic("frames", description="Frames published by cameras, keyed by camera_id.")
-predictions = _topic(
-    "predictions", description="The fleet model's predictions, keyed by camera_id."
-)
-quality = _topic("quality", description="One quality report per frame.")
-relabel = _topic("relabel", description="Frames a person should look at, and why.")
-alerts = _topic("alerts", description="Drift and camera-health alerts.")
-deadletter = _topic("deadletter", description="Inputs that could not be processed, and why.")
+    @classmethod
+    def declare(cls, app: faust.App, settings: Settings) -> Topics:
+        def topic(*names: str) -> Any:
+            return app.topic(
+                *(settings.topic(name) for name in names),
+                key_type=bytes,
+                value_type=bytes,
+                key_serializer="raw",
+                value_serializer="raw",
+                partitions=settings.partitions,
+                replicas=settings.replication_factor,
+            )
 
-fleet = _topic(
-    "fleet", description="Internal: each camera's drift summaries for the fleet monitor."
-)
-
-# The gate reads frames and predictions as one stream, so a camera's two inputs meet in
-# one agent, in order (both topics are keyed by camera_id and co-partitioned).
-inputs = _topic("frames", "predictions", description="Frames and predictions, together.")
-predictions_name = settings.topic("predictions")
+        return cls(
+            **{name: topic(name) for name in DESCRIPTIONS},
+            inputs=topic("frames", "predictions"),
+            predictions_name=settings.topic("predictions"),
+        )

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from schemas.settings import Settings
-from streams.broker import EmbeddedBroker, free_port
-from streams.processes import spawn_worker, stop_process, wait_ready
+from framegate.schemas.settings import Settings
+from framegate.streams.kafka.broker import EmbeddedBroker, free_port
+from framegate.streams.kafka.processes import spawn_worker, stop_process, wait_ready
 
 pytestmark = pytest.mark.integration
 

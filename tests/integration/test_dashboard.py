@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from schemas import Alert
+from framegate.schemas import Alert
 from tests.factories import T0, frame_bytes, jittered, jpeg, photo
 from tests.integration.conftest import _publish
 
@@ -227,7 +227,7 @@ def test_dashboard_shows_flagged_frames_and_live_alerts(gate_factory, tmp_path):
     assert not any(name == "framegate_consumer_lag" for name, _ in samples)
 
     summary = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "status"],
+        [sys.executable, "-m", "framegate", "status"],
         env=gate.env,
         capture_output=True,
         text=True,

@@ -6,11 +6,11 @@ import cv2
 import numpy as np
 import pytest
 
-from detectors.camera import decode_for_checks
-from detectors.camera_gate import CameraGate, GateConfig
-from detectors.drift import DriftConfig
-from detectors.policy import Policy
-from schemas import Frame
+from framegate.detectors.drift import DriftConfig
+from framegate.detectors.gate import CameraGate, GateConfig
+from framegate.detectors.inspector import decode_for_checks
+from framegate.detectors.policy import Policy
+from framegate.schemas import Frame
 from tests.factories import frame_bytes, frame_doc, jpeg, street
 
 pytestmark = pytest.mark.integration

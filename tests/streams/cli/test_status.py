@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from schemas import Alert
-from streams.status import render
-from tests.streams.test_fleetview import DARK, T0, report, view_at
+from framegate.schemas import Alert
+from framegate.streams.cli.status import render
+from tests.factories import T0
+from tests.streams.factories import DARK, report, view_at
 
 
 def test_status_names_cameras_issues_and_open_alerts():

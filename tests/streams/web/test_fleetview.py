@@ -2,72 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-from datetime import UTC, datetime, timedelta
-
 import cv2
 import numpy as np
 import pytest
 
-from schemas import Alert, DeadLetter, FrameImage, Issue, QualityReport, RelabelRequest
-from streams.fleetview import FleetView, make_thumbnail
-from tests.factories import jpeg, photo
-
-T0 = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
-DARK = Issue(check="dark", score=0.9, threshold=0.5, severity="critical", detail="too dark")
-
-
-def report(
-    camera: str,
-    index: int,
-    *,
-    processed: float = 0.0,
-    brightness: float = 0.5,
-    issues: tuple[Issue, ...] = (),
-) -> QualityReport:
-    return QualityReport(
-        frame_id=f"{camera}:{index}",
-        camera_id=camera,
-        captured_at=T0 + timedelta(seconds=index / 5),
-        processed_at=T0 + timedelta(seconds=processed),
-        width=640,
-        height=480,
-        metrics={"brightness": brightness, "sharpness": 100.0 + index},
-        issues=list(issues),
-    )
-
-
-def request(camera: str, index: int, data: bytes | None = None) -> RelabelRequest:
-    image = (
-        FrameImage(data=base64.b64encode(data).decode())
-        if data is not None
-        else FrameImage(uri=f"file:///frames/{index}.jpg")
-    )
-    return RelabelRequest(
-        request_id=f"r{camera}{index}",
-        frame_id=f"{camera}:{index}",
-        camera_id=camera,
-        captured_at=T0,
-        image=image,
-        reasons=[DARK],
-        priority=0.7,
-    )
-
-
-def alert(alert_id: str, status: str = "firing", camera: str | None = "cam-1") -> Alert:
-    return Alert(
-        alert_id=alert_id,
-        kind="drift",
-        status=status,
-        camera_id=camera,
-        metric="brightness",
-        detector="page_hinkley",
-        at=T0 + timedelta(seconds=1),
-    )
-
-
-def view_at(seconds: float, **kwargs) -> FleetView:
-    return FleetView(clock=lambda: (T0 + timedelta(seconds=seconds)).timestamp(), **kwargs)
+from framegate.schemas import DeadLetter
+from framegate.streams.web.fleetview import FleetView, make_thumbnail
+from tests.factories import T0, jpeg, photo
+from tests.streams.factories import DARK, alert, report, request, view_at
 
 
 def test_rates_and_shares_come_from_processed_at():
@@ -169,7 +111,7 @@ def test_thumbnails_are_160_pixels_wide(size):
 
 
 def test_thumbnails_refuse_what_frames_refuse():
-    from schemas import InvalidMessage
+    from framegate.schemas import InvalidMessage
 
     with pytest.raises(InvalidMessage):
         make_thumbnail(jpeg(photo()), max_pixels=1000)

@@ -7,13 +7,13 @@ import json
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
-from streams import views
+from framegate.streams.web import views
+from framegate.streams.web.views import Access
 
 
 @pytest.fixture
-def token(monkeypatch):
-    monkeypatch.setattr(views, "_token", lambda: "t0ken")
-    return "t0ken"
+def access() -> Access:
+    return Access("t0ken")
 
 
 @pytest.mark.parametrize(
@@ -29,18 +29,26 @@ def token(monkeypatch):
     ],
     ids=["none", "bearer", "bearer-lowercase", "wrong", "basic", "cookie", "wrong-cookie"],
 )
-def test_the_token_is_taken_from_a_header_or_the_cookie(token, headers, allowed):
-    assert views.authorized(make_mocked_request("GET", "/api/fleet", headers=headers)) is allowed
+def test_the_token_is_taken_from_a_header_or_the_cookie(access, headers, allowed):
+    assert access.authorized(make_mocked_request("GET", "/api/fleet", headers=headers)) is allowed
 
 
 def test_without_a_token_everything_is_open():
-    assert views.authorized(make_mocked_request("GET", "/metrics"))
+    assert Access(None).authorized(make_mocked_request("GET", "/metrics"))
 
 
 def test_unauthorized_answers_say_how_to_authenticate():
-    response = views._unauthorized()
+    response = views.unauthorized()
     assert response.status == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_the_token_comes_from_the_settings_and_is_never_shown():
+    from framegate.schemas.settings import Settings
+
+    access = Access.from_settings(Settings(web_token="s3cret"))
+    assert access.matches("s3cret") and not access.matches("s3cre")
+    assert "s3cret" not in repr(access)
 
 
 def test_server_sent_events_are_framed():
@@ -52,8 +60,9 @@ def test_server_sent_events_are_framed():
 
 
 def test_every_asset_of_the_page_is_served():
-    assert set(views.ASSETS) >= {"index.html", "app.js", "style.css"}
-    page = views.ASSETS["index.html"].decode()
+    assets = views.load_assets()
+    assert set(assets) >= {"index.html", "app.js", "style.css"}
+    page = assets["index.html"].decode()
     for asset in ("static/app.js", "static/style.css"):
         assert asset in page
     assert "http" not in page.replace("http-equiv", "")  # nothing from a CDN

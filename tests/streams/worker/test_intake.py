@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from schemas import FrameImage
-from schemas.deadletter import DeadLetterReason
-from schemas.errors import InvalidMessage
-from schemas.settings import Settings
-from streams.intake import image_bytes
+from framegate.schemas import FrameImage
+from framegate.schemas.deadletter import DeadLetterReason
+from framegate.schemas.errors import InvalidMessage
+from framegate.schemas.settings import Settings
+from framegate.streams.worker.intake import image_bytes
 
 
 @pytest.mark.parametrize(
