@@ -22,7 +22,9 @@ def _assume_utc(value: datetime) -> datetime:
 
 
 Timestamp = Annotated[datetime, BeforeValidator(_epoch_or_iso), AfterValidator(_assume_utc)]
-Identifier = Annotated[str, Field(min_length=1, max_length=256)]
+#: An id (frame, camera, label, model): 1-256 characters, none of them a control character
+#: (they would corrupt logs, metric labels and terminals).
+Identifier = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Box = tuple[float, float, float, float]
 
 

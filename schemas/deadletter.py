@@ -8,7 +8,15 @@ from framegate.schemas.base import Message, Timestamp
 
 
 class DeadLetterReason(StrEnum):
+    """Why an input was not processed; stable codes, counted in ``framegate_deadletter_total``."""
+
     INVALID_JSON = "invalid_json"
+    MESSAGE_TOO_LARGE = "message_too_large"
+    TOO_DEEPLY_NESTED = "too_deeply_nested"
+    NON_FINITE_NUMBER = "non_finite_number"
+    NUMBER_OUT_OF_RANGE = "number_out_of_range"
+    INVALID_TEXT = "invalid_text"
+    OVER_LIMIT = "over_limit"
     INVALID_FIELDS = "invalid_fields"
     UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"
     BAD_BASE64 = "bad_base64"
@@ -18,6 +26,8 @@ class DeadLetterReason(StrEnum):
     TOO_MANY_PIXELS = "too_many_pixels"
     URI_NOT_ALLOWED = "uri_not_allowed"
     URI_UNREADABLE = "uri_unreadable"
+    BOX_OUTSIDE_IMAGE = "box_outside_image"
+    CAMERA_LIMIT = "camera_limit"
     PROCESSING_FAILED = "processing_failed"
 
 

@@ -50,6 +50,19 @@ class Settings(BaseSettings):
         description="file:// URIs must resolve inside this folder; unset: none allowed",
     )
     deadletter_payload_bytes: int = Field(default=64 * 1024, ge=0)
+    max_json_depth: int = Field(default=32, ge=2, description="nesting of an input message")
+    max_list_items: int = Field(
+        default=1000, ge=1, description="items of any list or object (annotations, detections)"
+    )
+    max_string_chars: int = Field(
+        default=4096, ge=64, description="characters of any string but the inline image"
+    )
+    max_cameras: int = Field(
+        default=2000, ge=1, description="cameras one worker tracks; new ones beyond are refused"
+    )
+    max_live_cameras: int = Field(
+        default=500, ge=1, description="cameras kept in memory; the idlest wait in the table"
+    )
 
     # worker
     data_dir: Path = Path("framegate-data")

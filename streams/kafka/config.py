@@ -63,6 +63,9 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
         "topic_allow_declare": True,
         "producer_max_request_size": settings.max_message_bytes,
         "consumer_max_fetch_size": settings.max_message_bytes,
+        # Fetched but unprocessed events per stream (Faust's default is 4096: 400 MB of
+        # 100 KB frames under a backlog); a few batches keep the agent busy.
+        "stream_buffer_maxsize": max(64, 4 * settings.batch_size),
         "consumer_auto_offset_reset": "earliest",
         "processing_guarantee": "at_least_once",
         "web_enabled": True,

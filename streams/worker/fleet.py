@@ -14,11 +14,10 @@ from typing import Any
 
 from framegate.detectors.drift import DriftEvent, FleetDriftMonitor
 from framegate.detectors.health import HealthEvent
-from framegate.schemas import InvalidMessage
 from framegate.schemas.fleet import FleetSummary
 from framegate.schemas.settings import Settings
 from framegate.streams.worker.intake import parse
-from framegate.streams.worker.outputs import Outputs
+from framegate.streams.worker.outputs import Outbox, Outputs
 from framegate.streams.worker.tables import Checkpoints
 from framegate.streams.worker.topics import Topics
 
@@ -78,25 +77,22 @@ class FleetAgent:
 
     async def handle(self, event: Any) -> None:
         """One summary: validated, fed to the monitor, fleet transitions sent as alerts."""
-        monitor = self.monitor()
+        outbox = Outbox()
         try:
             summary = parse(FleetSummary, event.value)
-        except InvalidMessage as exc:
-            await self.outputs.send_dead_letter(event, "fleet", exc)
-            return
-        try:
-            found = monitor.update(
+            found = self.monitor().update(
                 summary.camera_id,
                 at=summary.at,
                 zscores=summary.zscores,
                 events=[DriftEvent.from_dict(e.model_dump()) for e in summary.events],
                 health=[HealthEvent.from_dict(h.model_dump()) for h in summary.health],
             )
+            for drift in found:
+                self.outputs.alert(outbox, b"fleet", None, drift)
         except Exception as exc:  # the agent must outlive any single message
-            await self.outputs.send_dead_letter(event, "fleet", exc)
-            return
-        for drift in found:
-            await self.outputs.send_alert(b"fleet", None, drift)
+            outbox = Outbox()
+            self.outputs.dead_letter(outbox, event, "fleet", exc)
+        await self.outputs.deliver(outbox)
         self._checkpoints.seen(FLEET_KEY, event)
         self._checkpoints.save(self.live, [FLEET_KEY])
 

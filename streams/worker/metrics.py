@@ -21,6 +21,9 @@ Names and labels
     Predictions that expired without meeting their frame (the join window passed).
 ``framegate_relabel_over_budget_total{camera}``
     Flagged frames kept from relabeling by the camera's hourly budget.
+``framegate_cameras_refused_total``
+    Messages of cameras refused because the worker already tracks ``FRAMEGATE_MAX_CAMERAS``
+    (no camera label: that is what bounds the labels' cardinality).
 ``framegate_processing_latency_seconds``
     Histogram: a frame's ``captured_at`` to its report being sent. Includes the camera's
     and the broker's delay, which is what an operator wants to see; a camera with a wrong
@@ -142,6 +145,11 @@ class Metrics:
             ["camera"],
             registry=registry,
         )
+        self.cameras_refused = Counter(
+            "framegate_cameras_refused",
+            "Messages of new cameras refused: the worker already tracks FRAMEGATE_MAX_CAMERAS.",
+            registry=registry,
+        )
         self.latency = Histogram(
             "framegate_processing_latency_seconds",
             "Seconds from a frame's captured_at to its quality report being sent.",
@@ -175,6 +183,9 @@ class Metrics:
 
     def observe_over_budget(self, camera_id: str) -> None:
         self.budget_refused.labels(camera=camera_id).inc()
+
+    def observe_camera_refused(self) -> None:
+        self.cameras_refused.inc()
 
     def observe_alert(self, alert: Any) -> None:
         """Count one :class:`~framegate.schemas.Alert`."""

@@ -7,6 +7,7 @@ never wait on pixels, and a camera's frames and predictions are seen in arrival 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -17,9 +18,11 @@ from framegate.detectors.decode import DecodedImage
 from framegate.detectors.embedding import Embedder
 from framegate.detectors.gate import CameraGate, Completed
 from framegate.detectors.inspector import decode_for_checks
-from framegate.schemas import Frame, InvalidMessage, Prediction
+from framegate.schemas import DeadLetterReason, Frame, InvalidMessage, Prediction
 from framegate.schemas.settings import Settings
 from framegate.streams.worker.intake import image_bytes
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,38 @@ class Outcome:
 
 
 def load_and_decode(frame: Frame, settings: Settings) -> DecodedImage:
-    return decode_for_checks(image_bytes(frame.image, settings), max_pixels=settings.max_pixels)
+    """The frame's pixels at the checks' resolution, its annotation boxes checked against
+    them.
+
+    Raises
+    ------
+    InvalidMessage
+        Any reason of the image source or the decoder, or ``box_outside_image``.
+    """
+    image = decode_for_checks(image_bytes(frame.image, settings), max_pixels=settings.max_pixels)
+    check_boxes(frame, image.width, image.height)
+    return image
+
+
+#: How far (a fraction of the side) a box may reach past the image: boxes drawn to the
+#: border are often rounded a pixel or two beyond it.
+BOX_TOLERANCE = 0.02
+
+
+def check_boxes(frame: Frame, width: int, height: int) -> None:
+    """Every annotation box lies inside the ``width`` x ``height`` image (within
+    :data:`BOX_TOLERANCE`), or the frame is refused: its labels cannot be about this image."""
+    dx, dy = BOX_TOLERANCE * width + 1, BOX_TOLERANCE * height + 1
+    for index, annotation in enumerate(frame.annotations):
+        if annotation.box is None:
+            continue
+        x1, y1, x2, y2 = annotation.box
+        if x1 < -dx or y1 < -dy or x2 > width + dx or y2 > height + dy:
+            raise InvalidMessage(
+                DeadLetterReason.BOX_OUTSIDE_IMAGE,
+                f"annotations[{index}] box {list(annotation.box)} lies outside the "
+                f"{width}x{height} image",
+            )
 
 
 def run_batch(
@@ -57,7 +91,7 @@ def run_batch(
     def decode(item: Item) -> DecodedImage | Exception:
         try:
             return load_and_decode(item.message, settings)  # type: ignore[arg-type]
-        except InvalidMessage as exc:
+        except Exception as exc:  # whatever a crafted image raises costs that frame only
             return exc
 
     decoded = dict(zip((i.index for i in frames), pool.map(decode, frames), strict=True))
@@ -90,8 +124,20 @@ def run_batch(
 def _embed(
     decoded: dict[int, DecodedImage | Exception], embedder: Embedder
 ) -> dict[int, np.ndarray]:
+    """Embeddings of the decoded frames, in one batch; if the batch fails, frame by frame,
+    and a frame the model cannot take is checked without its embedding (and logged)."""
     ok = [(index, image) for index, image in decoded.items() if isinstance(image, DecodedImage)]
     if not ok:
         return {}
-    batch = embedder.embed([image.bgr for _, image in ok])
-    return {index: batch.embeddings[row] for row, (index, _) in enumerate(ok)}
+    try:
+        batch = embedder.embed([image.bgr for _, image in ok])
+        return {index: batch.embeddings[row] for row, (index, _) in enumerate(ok)}
+    except Exception:
+        log.exception("embedding a batch of %d frames failed; embedding one by one", len(ok))
+    found: dict[int, np.ndarray] = {}
+    for index, image in ok:
+        try:
+            found[index] = embedder.embed([image.bgr]).embeddings[0]
+        except Exception:
+            log.exception("a frame could not be embedded; it is checked without embedding")
+    return found

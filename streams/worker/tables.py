@@ -5,7 +5,6 @@ Values are plain JSON documents written by each detector's ``state()``; nothing 
 
 from __future__ import annotations
 
-import json
 import time
 import weakref
 from collections.abc import Iterable, Mapping, MutableMapping
@@ -46,10 +45,6 @@ class Tables:
         )
 
 
-def dumps(document: Any) -> bytes:
-    return json.dumps(document, separators=(",", ":")).encode()
-
-
 def put(table: MutableMapping[str, Any], key: str, value: Any, event: faust.types.EventT) -> None:
     """``table[key] = value``, with the changelog written to ``event``'s partition.
 
@@ -88,7 +83,8 @@ class Checkpoints:
             event, obj = self._last_event.get(key), live.get(key)
             if event is None or obj is None:
                 continue
-            if force or now - self._saved_at.get(key, 0.0) >= self.interval_s:
+            saved_at = self._saved_at.get(key)
+            if force or saved_at is None or now - saved_at >= self.interval_s:
                 put(self.table, key, obj.state(), event)
                 self._saved_at[key] = now
 

@@ -6,6 +6,7 @@ decoding, every check, the tables' documents, what is sent) is the real code.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +22,12 @@ class RecordingTopic:
     name: str
     sent: list[tuple[bytes | None, bytes]] = field(default_factory=list)
 
-    async def send(self, *, key: bytes | None, value: bytes) -> None:
+    async def send(self, *, key: bytes | None, value: bytes) -> asyncio.Future:
+        """Keeps the message; returns the broker's confirmation, as Faust's ``send`` does."""
         self.sent.append((key, value))
+        confirmed = asyncio.get_running_loop().create_future()
+        confirmed.set_result(None)
+        return confirmed
 
     def documents(self) -> list[dict[str, Any]]:
         return [json.loads(value) for _, value in self.sent]

@@ -4,6 +4,7 @@ tables' documents; only the topics are recording stand-ins (see ``fakes``)."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import time
 
@@ -126,10 +127,12 @@ def test_a_hand_over_saves_every_camera_and_the_next_owner_decides_alike(make_ag
     table: dict = {}
     first = make_agent(camera_state=table, state_flush_s=3600)
     frames = [(b"cam-r", frame_bytes("cam-r", i, jpeg(jittered(photo(), i)))) for i in range(6)]
-    asyncio.run(first.check_batch(events(frames_topic(first), frames[:4])))
-    assert table == {}  # not yet due
+    asyncio.run(first.check_batch(events(frames_topic(first), frames[:2])))
+    saved = copy.deepcopy(table)  # a new camera is written at once
+    asyncio.run(first.check_batch(events(frames_topic(first), frames[2:4], first_offset=2)))
+    assert table == saved  # then at most every state_flush_s
     asyncio.run(first.hand_over(sender=None, revoked=set()))
-    assert first.gates == {} and "cam-r" in table
+    assert first.gates == {} and table != saved
     second = make_agent(camera_state=table)
     asyncio.run(second.check_batch(events(frames_topic(second), frames[4:], first_offset=4)))
     uninterrupted = make_agent()
