@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 
 def _epoch_or_iso(value: object) -> object:
@@ -21,7 +21,18 @@ def _assume_utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-Timestamp = Annotated[datetime, BeforeValidator(_epoch_or_iso), AfterValidator(_assume_utc)]
+#: A time: ISO 8601 text or epoch seconds in, ISO 8601 text (UTC) out.
+Timestamp = Annotated[
+    datetime,
+    BeforeValidator(_epoch_or_iso),
+    AfterValidator(_assume_utc),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "format": "date-time"}, {"type": "number"}],
+            "description": "ISO 8601 (a time without a zone is UTC), or epoch seconds",
+        }
+    ),
+]
 #: An id (frame, camera, label, model): 1-256 characters, none of them a control character
 #: (they would corrupt logs, metric labels and terminals).
 Identifier = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]

@@ -132,12 +132,6 @@ def test_closed_vocabularies_are_enums_in_the_schemas() -> None:
     assert set(image["encoding"]["enum"]) == {"jpeg", "png", "webp", "bmp", "tiff"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the models accept epoch seconds for captured_at (schemas/base.py: cameras send ISO "
-    "8601 or epoch seconds) but the shipped JSON Schema allows only a date-time string, so "
-    "producers validating against it reject messages framegate accepts",
-)
 def test_frame_schema_allows_the_epoch_seconds_the_model_accepts() -> None:
     assert Frame.model_validate(frame_doc(captured_at=1795878000)).captured_at.year == 2026
     captured_at = all_schemas()["frames"]["properties"]["captured_at"]
