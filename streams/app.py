@@ -42,8 +42,8 @@ def create_app(settings: Settings | None = None) -> Worker:
     """A Faust app with every agent, table, timer and page of a framegate worker."""
     settings = settings or Settings()
     app = faust.App(settings.consumer_group, autodiscover=False, **faust_settings(settings))
-    # A write Kafka refuses (an ACL) stops the worker with the topic named, instead of a warning.
-    app.sensors.add(RefusedWrites(settings, app.crash))
+    # A write Kafka refuses (an ACL) ends the worker with the topic named, not a warning.
+    app.sensors.add(RefusedWrites(settings))
     runtime = Runtime(settings)
     # A dependency added before the app starts is started before the app's own (consumer,
     # agents): the first batch finds the model loaded.

@@ -5,9 +5,10 @@ raised at once instead of after retries (aiokafka logs a refused login and then 
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import os
 import ssl
+import sys
 from typing import Any
 
 from aiokafka.conn import create_conn
@@ -23,6 +24,7 @@ from framegate.schemas.settings import Settings
 from framegate.streams.kafka.config import bootstrap_servers, kafka_client_options
 
 log = logging.getLogger(__name__)
+EXIT_NOPERM = 77  # sysexits.h EX_NOPERM: the worker may not do what it must
 
 
 class KafkaAccessDenied(FramegateError):
@@ -73,26 +75,31 @@ async def refused(settings: Settings, timeout_s: float = 10.0) -> KafkaAccessDen
 
 
 class RefusedWrites(Sensor):
-    """Stops the worker the first time Kafka refuses it a write: an output topic its principal
-    may not write to would otherwise lose every message sent there, with only a warning."""
+    """Ends the worker the first time Kafka refuses it a write. An output topic its principal
+    may not write to would otherwise lose every message sent there, with only a warning.
 
-    def __init__(self, settings: Settings, crash: Any, **kwargs: Any) -> None:
+    The exit is immediate (code 77, ``EX_NOPERM``): nothing more is consumed or committed, so
+    once the ACL is fixed the frames since the last commit are processed again. (Faust's
+    orderly stop can wait forever for a batch whose sends failed.)"""
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
-        self._crash = crash
-        self._stopping = False
 
     def on_send_initiated(self, producer: Any, topic: str, *args: Any, **kwargs: Any) -> str:
         return topic
 
     def on_send_error(self, producer: Any, exc: BaseException, state: Any) -> None:
-        if not isinstance(exc, TopicAuthorizationFailedError) or self._stopping:
+        if not isinstance(exc, TopicAuthorizationFailedError):
             return
-        self._stopping = True
-        error = KafkaAccessDenied(
-            f"Kafka refused {_principal(self.settings)} a write to topic {state!r} "
-            "(TOPIC_AUTHORIZATION_FAILED). Grant that principal WRITE (and DESCRIBE) on "
-            f"{state!r}; the worker stops rather than drop what it should publish there."
+        log.critical(
+            "%s",
+            KafkaAccessDenied(
+                f"Kafka refused {_principal(self.settings)} a write to topic {state!r} "
+                f"(TOPIC_AUTHORIZATION_FAILED). Grant that principal WRITE (and DESCRIBE) on "
+                f"{state!r}. The worker exits now rather than drop what it publishes there."
+            ),
         )
-        log.error("%s", error)
-        asyncio.ensure_future(self._crash(error))
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(EXIT_NOPERM)
