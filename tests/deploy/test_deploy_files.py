@@ -43,8 +43,12 @@ def _compose_schema() -> dict:
 def _compose_errors(document: dict) -> list[str]:
     import jsonschema
 
-    # The schema says draft-07 (with a "$schema" URL jsonschema does not recognise).
-    validator = jsonschema.Draft7Validator(_compose_schema())
+    # The vendored schema's draft depends on check-jsonschema's version (draft-07 under a
+    # "$schema" URL jsonschema does not recognise, 2020-12 from 0.38 on): take the one it names.
+    schema = _compose_schema()
+    validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)(
+        schema
+    )
     return [
         f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
         for e in validator.iter_errors(document)
