@@ -8,7 +8,7 @@ arcsine scale). A closed :class:`Block` keeps what an alert's evidence is summed
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -60,6 +60,7 @@ class Standardisation:
 
     @classmethod
     def of(cls, reference: MetricReference) -> Standardisation:
+        """How ``reference`` standardises: see :class:`MetricReference`."""
         block = reference.block
         centre = reference.mean
         z_factor = math.sqrt(block) / (reference.lr_std * (1.0 - sum(reference.ar)))
@@ -74,6 +75,41 @@ class Standardisation:
             z_factor=z_factor,
             indicator=reference.indicator,
         )
+
+
+def change_start(history: Sequence[Block], allowance: float, sign: int) -> int:
+    """Index in ``history`` where the CUSUM of ``sign * (z - allowance)``, run backwards
+    from the newest block, peaks: where the change began (at least the last block, so
+    evidence is never empty)."""
+    best, total, start = 0.0, 0.0, len(history) - 1
+    for i in range(len(history) - 1, -1, -1):
+        total += sign * history[i].z - allowance
+        if total > best:
+            best, start = total, i
+    return max(start, 0)
+
+
+def evidence(blocks: Sequence[Block], max_examples: int) -> Evidence:
+    """The first frame, raw statistics (``mean``, ``std``, ``n``) and example frames of
+    ``blocks``, the frames since a change point."""
+    if not blocks:
+        return Evidence(None, {}, [])
+    n = sum(b.frames for b in blocks)
+    s = sum(b.total for b in blocks)
+    sq = sum(b.total_sq for b in blocks)
+    mean = s / n
+    std = math.sqrt(max(sq / n - mean * mean, 0.0))
+    step = max(1, len(blocks) // max_examples)
+    examples = [b.first_frame_id for b in blocks[::step]][:max_examples]
+    return Evidence(blocks[0].first_frame_id, {"mean": mean, "std": std, "n": float(n)}, examples)
+
+
+class Evidence(NamedTuple):
+    """What an alert shows: where the change began, the statistic since, example frames."""
+
+    change_point: str | None
+    after: dict[str, float]
+    examples: list[str]
 
 
 def history_state(blocks: Iterable[Block]) -> dict[str, list[Any]]:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from framegate.detectors.drift.config import DriftConfig
+from framegate.detectors.drift.config import FALLBACK_FRAME_RATE, DriftConfig
 from framegate.detectors.drift.reference import CameraReference, estimate_reference
 
 ProgressCallback = Callable[[int, int], None]
@@ -18,6 +18,7 @@ def calibrate(
     *,
     progress: ProgressCallback | None = None,
     replay: bool = True,
+    frame_rate: float | None = None,
 ) -> CameraReference:
     """References for each statistic of one camera from a clean period.
 
@@ -28,14 +29,18 @@ def calibrate(
         where a frame did not measure it). Class frequencies follow the convention of
         :func:`class_frequency_stats`: 0/1 per frame with predictions.
     config
-        The false-alarm budget (``target_false_alarms_per_day`` at ``frame_rate``) that
-        sets every chart's threshold.
+        The false-alarm budget (``target_false_alarms_per_day``) that sets every chart's
+        threshold.
     progress
         Called as ``progress(done, total)`` after each statistic and during the replay
         (the CLI's progress bar).
     replay
         Replay the clean period through a monitor and count its alarms
         (``CameraReference.in_sample_alarms``, expected 0): a measured sanity check.
+    frame_rate
+        The camera's frames per second (default: ``config.frame_rate``, else
+        :data:`~framegate.detectors.drift.config.FALLBACK_FRAME_RATE`). A monitor sets the
+        thresholds again for the camera's own rate when it differs by more than 20 %.
 
     Examples
     --------
@@ -45,13 +50,14 @@ def calibrate(
     >>> round(m.mean), m.block, ref.in_sample_alarms
     (120, 1, 0)
     """
+    rate = frame_rate or config.frame_rate or FALLBACK_FRAME_RATE
     names = list(series)
     arrays = {name: np.asarray(series[name], dtype=float) for name in names}
     frames = max((len(a) for a in arrays.values()), default=0)
     total = len(names) + (frames if replay else 0)
     metrics = {}
     for i, name in enumerate(names):
-        metrics[name] = estimate_reference(arrays[name], config)
+        metrics[name] = estimate_reference(arrays[name], config, rate)
         if progress is not None:
             progress(i + 1, total)
     ref = CameraReference(metrics=metrics, frames=frames)
@@ -65,7 +71,8 @@ def calibrate(
     cols = [(name, arrays[name]) for name in names]
     for t in range(frames):
         stats = {name: float(a[t]) for name, a in cols if t < len(a)}
-        alarms += sum(e.status == "firing" for e in mon.update(stats, frame_id=str(t), at=float(t)))
+        events = mon.update(stats, frame_id=str(t), at=t / rate)
+        alarms += sum(e.status == "firing" for e in events)
         if progress is not None and (t + 1) % step == 0:
             progress(len(names) + t + 1, total)
     if progress is not None:

@@ -17,7 +17,7 @@ from framegate.detectors.drift.reference import MetricReference, charts
 from framegate.detectors.health import HealthEvent
 
 VOTE = "camera_vote"
-STATE_VERSION = 3  # 3: named per-camera drift, vote and tally state
+STATE_VERSION = 4  # 4: the pooled charts' state of self-starting metric monitors
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +86,18 @@ class FleetDriftMonitor:
             cooldown_frames=max(0, math.ceil(c.cooldown_s / c.period_s)),
             min_resolve_shift=min(c.design_shifts) / 2,
         )
-        ks, hs = charts(1.0, 1.0, 1, 10**9, self._chart_config)
+        rate = 1.0 / c.period_s
+        ks, hs = charts(1.0, 1.0, 1, 10**9, self._chart_config, rate)
         self._pooled_reference = MetricReference(
-            mean=0.0, std=1.0, lr_std=1.0, tau=1.0, block=1, n=10**9, allowances=ks, thresholds=hs
+            mean=0.0,
+            std=1.0,
+            lr_std=1.0,
+            tau=1.0,
+            block=1,
+            n=10**9,
+            allowances=ks,
+            thresholds=hs,
+            frame_rate=rate,
         )
         self._pooled: dict[str, MetricMonitor] = {}  # statistic -> the fleet's chart
         self._period_start: float | None = None
