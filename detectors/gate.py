@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from framegate.detectors.camera_kind import SCENE_KINDS
 from framegate.detectors.decode import DecodedImage
 from framegate.detectors.drift import (
     CameraDriftMonitor,
@@ -32,6 +33,7 @@ from framegate.detectors.drift import (
     class_frequency_stats,
 )
 from framegate.detectors.embedding_reference import EmbeddingReference
+from framegate.detectors.hashing import FleetHashIndex
 from framegate.detectors.health import HealthEpisodes, HealthEvent
 from framegate.detectors.inspector import CameraInspector, Inspection
 from framegate.detectors.label_errors import ConfidentLearning, detection_label_issues
@@ -44,9 +46,18 @@ from framegate.detectors.prediction_checks import (
 )
 from framegate.detectors.prediction_join import PredictionJoin
 from framegate.detectors.relabel import RelabelBudget, build_request
-from framegate.schemas import Frame, FrameImage, Issue, Prediction, QualityReport, RelabelRequest
+from framegate.schemas import (
+    Check,
+    Frame,
+    FrameImage,
+    Issue,
+    Prediction,
+    QualityReport,
+    RelabelRequest,
+)
+from framegate.schemas.checks import CameraKind
 
-STATE_VERSION = 4  # 4: named drift-monitor and health-episode state
+STATE_VERSION = 5  # 5: camera kinds, one embedding reference per view (patrol preset)
 
 
 #: Report metric -> drift statistic. Sharpness is watched contrast-free (``edge_ratio``), so
@@ -109,6 +120,7 @@ class Held(BaseModel):
     height: int
     metrics: dict[str, float]
     issues: list[Issue]
+    camera_kind: CameraKind | None = None
 
 
 def without_pixels(frame: Frame, source: str) -> Frame:
@@ -135,8 +147,11 @@ class CameraGate:
         self.camera_id = camera_id
         self.policy = policy
         self.config = config
-        self.inspector = CameraInspector(policy)
-        self.reference = EmbeddingReference()
+        self.inspector = CameraInspector(policy, camera_id=camera_id)
+        # An embedding reference per view of a fixed or patrol camera (restarted when the
+        # view is new), one for the whole camera otherwise (key -1).
+        self.references: dict[int, EmbeddingReference] = {}
+        self._born: dict[int, int] = {}
         self.labels = ConfidentLearning()
         self.classes = ClassFrequency()
         self.budget = RelabelBudget(per_hour=config.relabel_per_hour)
@@ -160,31 +175,35 @@ class CameraGate:
         embedding: np.ndarray | None,
         source: str,
         now: float,
+        fleet: FleetHashIndex | None = None,
     ) -> list[Completed]:
         """Check one decoded frame; returns what completed (this frame unless it is held).
 
         ``now`` is the caller's wall clock (epoch seconds), here as in :meth:`prediction`
         and :meth:`expire`: it measures the join window and is the ``processed_at`` of
         every report completed by the call. The gate reads no clock of its own.
+
+        ``fleet`` is the worker's :class:`~framegate.detectors.hashing.FleetHashIndex`, if
+        it keeps one: the frame is looked up among the other cameras' recent frames
+        (``exact_duplicate``, ``near_duplicate`` across cameras), then added to it.
         """
         inspection: Inspection = self.inspector.inspect(
             image,
             frame_id=frame.frame_id,
             captured_at=frame.captured_at.timestamp(),
             annotations=frame.annotations,
+            fleet=fleet,
         )
         metrics, issues = dict(inspection.metrics), list(inspection.issues)
         if embedding is not None:
-            score, found = self.reference.observe(embedding, frame_id=frame.frame_id)
-            if np.isfinite(score.distance):
-                metrics["embedding_distance"] = float(score.distance)
-            issues += found
+            issues += self._embedding_issues(inspection, embedding, frame.frame_id, metrics)
         held = Held(
             frame=without_pixels(frame, source),
             width=image.width,
             height=image.height,
             metrics=metrics,
             issues=issues,
+            camera_kind=inspection.kind,
         )
         done = self.expire(now=now)
         if frame.frame_id not in self.join and not self._expects_predictions(now):
@@ -194,6 +213,36 @@ class CameraGate:
             self._pixels[frame.frame_id] = frame.image
             return done
         return [*done, self._complete(held, joined.prediction, frame.image, now=now)]
+
+    def _embedding_issues(
+        self, inspection: Inspection, embedding: np.ndarray, frame_id: str, metrics: dict
+    ) -> list[Issue]:
+        """The embedding checks against the reference of the view the frame showed.
+        ``outlier`` ("far from this camera's usual scene") only where the scene is meant to
+        stay put (fixed, patrol); elsewhere the distance is still measured (a drift
+        statistic) and the embedding ``near_duplicate`` still judged."""
+        key = inspection.view if inspection.kind in SCENE_KINDS else -1
+        if key >= 0 and self._born.get(key) != inspection.view_born:
+            self.references.pop(key, None)  # a new view (a move, a new preset): learnt afresh
+            self._born[key] = inspection.view_born
+        reference = self.references.get(key)
+        if reference is None:
+            reference = self.references[key] = EmbeddingReference()
+        score, found = reference.observe(embedding, frame_id=frame_id)
+        if np.isfinite(score.distance):
+            metrics["embedding_distance"] = float(score.distance)
+        if inspection.kind not in SCENE_KINDS:
+            found = [i for i in found if i.check != Check.OUTLIER]
+        return found
+
+    def rebaseline_scene(self) -> None:
+        """Restart every scene reference of the camera (views, patrol presets, baselines,
+        embedding references): what follows is its new normal, as a ``camera_moved`` does
+        for the view it moved to. Kind, frame history, labels, budget, pending joins and
+        drift monitors are kept (drift has its own re-baseline)."""
+        self.inspector.rebaseline()
+        self.references.clear()
+        self._born.clear()
 
     def prediction(self, prediction: Prediction, *, now: float) -> list[Completed]:
         """Join a prediction to its frame, or keep it waiting for the frame."""
@@ -232,6 +281,17 @@ class CameraGate:
             and now - self.last_prediction_at <= self.config.expect_predictions_s
         )
 
+    # -- drift --------------------------------------------------------------------------
+    def rebaseline_drift(self, metric: str | None = None, *, at: float) -> list[DriftEvent]:
+        """Declare the camera's present state its drift monitors' new normal, for one
+        statistic (``brightness``, ``sharpness``, ``embedding_distance``, ``confidence``,
+        ``class_freq:<label>``; a report metric such as ``edge_ratio`` names its statistic)
+        or for all (None). See :meth:`CameraDriftMonitor.rebaseline`: the statistics are
+        self-starting again from the next frame, and the ``resolved`` events of alerts
+        still open on them are returned (``at``: the request's time, epoch seconds)."""
+        name = None if metric is None else DRIFT_STATISTICS.get(metric, metric)
+        return self.drift.rebaseline(name, at=at)
+
     # -- completing ---------------------------------------------------------------------
     def _complete(
         self, held: Held, prediction: Prediction | None, image: FrameImage, *, now: float
@@ -260,6 +320,7 @@ class CameraGate:
             height=held.height,
             metrics=metrics,
             issues=issues,
+            camera_kind=held.camera_kind,
         )
         request, refused = None, False
         if issues:
@@ -287,7 +348,8 @@ class CameraGate:
         return {
             "version": STATE_VERSION,
             "inspector": self.inspector.state(),
-            "reference": self.reference.state(),
+            "references": {str(view): ref.state() for view, ref in self.references.items()},
+            "born": {str(view): born for view, born in self._born.items()},
             "labels": self.labels.state(),
             "classes": self.classes.state(),
             "budget": self.budget.state(),
@@ -313,11 +375,18 @@ class CameraGate:
             return cls(camera_id, policy, config, reference)
         gate = cls(camera_id, policy, config)
         gate.inspector = CameraInspector.from_state(state["inspector"], policy)
-        gate.reference = EmbeddingReference.from_state(state["reference"])
+        gate.references = {
+            int(view): EmbeddingReference.from_state(ref)
+            for view, ref in state["references"].items()
+        }
+        gate._born = {int(view): int(born) for view, born in state["born"].items()}
         gate.labels = ConfidentLearning.from_state(state["labels"])
         gate.classes = ClassFrequency.from_state(state["classes"])
         gate.budget = RelabelBudget.from_state(state["budget"])
-        gate.drift = CameraDriftMonitor.from_state(state["drift"], config.drift)
+        try:
+            gate.drift = CameraDriftMonitor.from_state(state["drift"], config.drift)
+        except ValueError:  # a drift layout an older version wrote: self-starting afresh
+            gate.drift = CameraDriftMonitor(config.drift, reference)
         gate.join = PredictionJoin.from_state(
             state["join"], frame_type=Held, prediction_type=Prediction
         )

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from framegate.detectors.policy import BlurryPolicy, CameraPolicy, DarkPolicy, LowContrastPolicy
+from framegate.detectors.policy import CameraPolicy
 from framegate.detectors.sequence_baseline import RobustBaseline
+from framegate.detectors.thresholds import BlurryPolicy, DarkPolicy, LowContrastPolicy
 from framegate.schemas.checks import Check
 from framegate.schemas.reports import Issue
 
@@ -148,9 +149,12 @@ def check_grayscale(m: Metrics, base: RobustBaseline, policy: CameraPolicy) -> I
     """Grey pixels: colourfulness under an absolute limit, or a fraction of the camera's own.
 
     The relative limit matters for colourful scenes: a frame that kept 5 % of its colour is
-    still above the absolute limit there, but far below what the camera usually sends.
+    still above the absolute limit there, but far below what the camera usually sends. A
+    camera whose usual view is itself grey (night, IR) is not flagged for it.
     """
     p = policy.grayscale
+    if base.ready and base.median("colourfulness") < p.limit:
+        return None
     v = m["colourfulness"]
     rel = _low_limit(base, "colourfulness", p.drop, _k(policy))
     ratio, limit = _below(v, p.limit, rel)

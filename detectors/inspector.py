@@ -8,10 +8,21 @@ by ``camera_id``) and calls :meth:`CameraInspector.inspect` for each frame in or
                                    annotations=f.annotations, fleet=fleet_index)
     table[camera_id] = inspector.state()
 
-Memory per camera (default policy): the baseline ring (64 x 15 float32 = 3.8 KB), the
-frame history (64 x (8 B digest + 72 B fingerprint) = 5.1 KB, plus the frame ids), two
-48x36 thumbnails (3.5 KB) and 48 cell textures; about 13 KB of numpy arrays, and
-``state()`` is about 18 KB of JSON (base64) with short frame ids.
+The camera's kind (:mod:`framegate.detectors.camera_kind`, or ``policy.kind`` when pinned)
+decides what a frame is judged against. Fixed and patrol cameras: their view's normal
+(:mod:`framegate.detectors.image_checks`), the view itself (obstructed, camera_moved) and a
+continuous stream's duplicates; moving and snapshot cameras: content-independent limits
+(:mod:`framegate.detectors.image_checks_free`); snapshot cameras are not judged ``frozen``
+(a repeated picture is a duplicate) and their duplicates are any close earlier picture.
+Until the kind is known (the first ``kinds.min_evidence`` frames), only the absolute floors
+apply and no scene-reference check runs; ``grayscale`` waits until the camera's baseline
+says whether grey is its normal (a night or IR camera).
+
+Memory per camera (default policy): the camera baseline (64 x 10 float32), the frame history
+(64 x 142 B plus ids), the previous thumbnail, and per view (one on a fixed camera, up to 6
+on a patrol camera) a thumbnail, 48 cell textures and a 64 x 10 baseline; ``state()`` is
+about 26 KB of JSON on a fixed camera, 38 KB on a patrol camera with 3 presets (measured on
+the benchmark corpus, with 16-character frame ids).
 """
 
 from __future__ import annotations
@@ -24,30 +35,34 @@ import numpy as np
 
 from framegate.detectors import sequence as seq
 from framegate.detectors.annotations import check_annotations
+from framegate.detectors.camera_kind import SCENE_KINDS, CameraKind, KindTracker, Step
 from framegate.detectors.decode import DecodedImage, decode_image, reduction_for
-from framegate.detectors.hashing import FleetHashIndex, HashHistory
+from framegate.detectors.duplicates import DUPLICATE_METRICS
+from framegate.detectors.hashing import FleetHashIndex, FrameKey, HashHistory
 from framegate.detectors.image_checks import (
     BASELINE_METRICS,
     check_odd_aspect_ratio,
     check_odd_size,
     run_image_checks,
 )
-from framegate.detectors.image_metrics import (
-    ANALYSIS_MAX_SIDE,
-    GRID,
-    THUMB_SIZE,
-    FrameMeasures,
-    measure,
+from framegate.detectors.image_checks_free import (
+    CAMERA_METRICS,
+    is_grey_camera,
+    run_free_checks,
 )
+from framegate.detectors.image_metrics import ANALYSIS_MAX_SIDE, THUMB_SIZE, measure
+from framegate.detectors.moves import judge_move, jump
 from framegate.detectors.packing import pack, unpack
 from framegate.detectors.policy import CameraPolicy
-from framegate.detectors.reference_view import ReferenceView
+from framegate.detectors.reference_view import VIEW_METRICS
+from framegate.detectors.repeats import Repeats, check_repeats
 from framegate.detectors.sequence_baseline import RobustBaseline
+from framegate.detectors.views import Motion, SceneViews
 from framegate.schemas.checks import Check
 from framegate.schemas.frames import Annotation
 from framegate.schemas.reports import Issue
 
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: camera kinds, views per preset, descriptors with capture times
 
 _SCENE_ISSUES = {
     Check.DARK,
@@ -58,10 +73,25 @@ _SCENE_ISSUES = {
     Check.EXPOSURE_CLIPPED,
 }
 _CONTENT_LOST = {Check.DARK, Check.BRIGHT, Check.LOW_CONTRAST, Check.LOW_INFORMATION}
-
+# A camera's style, not judged before its kind is known (a product camera's black backdrop).
+_STYLE = {Check.EXPOSURE_CLIPPED, Check.GRAYSCALE}
+CAMERA_COLUMNS = (*seq.SEQUENCE_METRICS, *DUPLICATE_METRICS, *CAMERA_METRICS)
+_COLD = RobustBaseline(VIEW_METRICS, window=8, warmup=8)  # never updated: absolute limits
 
 ANALYSIS_LONG_SIDE = ANALYSIS_MAX_SIDE
 """The checks need a long side of at least this many pixels; JPEGs are decoded reduced."""
+
+
+def _tracker_params(policy: CameraPolicy) -> dict:
+    k = policy.kinds
+    return {
+        "window": k.window,
+        "min_evidence": k.min_evidence,
+        "switch_after": k.switch_after,
+        "snapshot_cuts": k.snapshot_cuts,
+        "moving_drifts": k.moving_drifts,
+        "patrol_returns": k.patrol_returns,
+    }
 
 
 def decode_reduce_for(width: int, height: int) -> int:
@@ -79,68 +109,20 @@ def decode_for_checks(data: bytes, *, max_pixels: int) -> DecodedImage:
 
 @dataclass(frozen=True)
 class Inspection:
-    """What one frame showed: every metric measured and the issues found."""
+    """What one frame showed: every metric measured and the issues found, the camera's kind
+    (None until recognised), whether the camera moved (its references restart) and which of
+    its views (patrol presets) the frame showed."""
 
     metrics: dict[str, float]
     issues: list[Issue]
-
-
-@dataclass(frozen=True, slots=True)
-class _Scene:
-    """What the image checks say about the scene, for the view checks."""
-
-    bad: bool  # a scene issue: dark, bright, low contrast, blurry, low information, clipped
-    content_lost: bool  # the picture's content is gone: dark, bright, low contrast, low info
-
-
-@dataclass(frozen=True, slots=True)
-class _Repeats:
-    """What the repeat checks measured and found, for the state update."""
-
-    issues: list[Issue]
-    exact: bool  # an exact copy of a recent frame of this camera
-    change: float  # mean thumbnail change from the previous frame; nan on the first
-    change_peak: float  # largest thumbnail change; nan on the first
-    still: bool  # the previous picture again
-    match_distance: float  # fingerprint distance to the nearest older frame
-    match_back: int  # how many frames back that frame is; 0 when none
-    step_distance: float  # fingerprint distance to the previous frame; nan on the first
-
-
-def _baseline_row(
-    metrics: Mapping[str, float], repeats: _Repeats, interval: float, *, moved: bool
-) -> dict[str, float]:
-    """The values a frame adds to the camera's baseline: its image metrics, and the
-    sequence values of an ordinary frame (not still, not a copy, not a move)."""
-    row = {k: metrics[k] for k in BASELINE_METRICS}
-    delta = repeats.change
-    if delta == delta and not repeats.still:
-        row["change"] = delta
-        row["change_peak"] = repeats.change_peak
-        if repeats.step_distance == repeats.step_distance:
-            row["step_distance"] = repeats.step_distance
-    if interval == interval and interval > 0:
-        row["interval"] = interval
-    if repeats.match_back and not repeats.exact and not repeats.still:
-        row["match_distance"] = repeats.match_distance
-    if "view_match" in metrics and not moved:
-        row["view_match"] = metrics["view_match"]
-        row["view_shift"] = metrics["view_shift"]
-    return row
-
-
-def _arr(a: np.ndarray | None) -> str | None:
-    return None if a is None else pack(a, a.dtype.newbyteorder("<").str)
-
-
-def _unarr(s: str | None, dtype: str, shape: tuple[int, ...]) -> np.ndarray | None:
-    if s is None:
-        return None
-    return unpack(s, dtype, shape)
+    kind: CameraKind | None = None
+    moved: bool = False
+    view: int = 0
+    view_born: int = 0  # when that view was set: a new number means a new view
 
 
 class CameraInspector:
-    """All per-camera state (baselines, hash history, reference view) and all checks.
+    """All per-camera state (baselines, hash history, views, kind) and all checks.
 
     Parameters
     ----------
@@ -156,19 +138,36 @@ class CameraInspector:
         self._reset()
 
     def _reset(self) -> None:
-        b = self.policy.baseline
-        self._base = RobustBaseline(
-            BASELINE_METRICS + seq.SEQUENCE_METRICS, window=b.window, warmup=b.warmup
-        )
-        self._history = HashHistory(
-            max(self.policy.exact_duplicate.history, self.policy.near_duplicate.history)
-        )
+        p = self.policy
+        self._camera = self._new_baseline()
+        self._history = HashHistory(max(p.exact_duplicate.history, p.near_duplicate.history))
+        self._views = SceneViews(p)
+        self._kinds = KindTracker(**_tracker_params(p))
         self._prev_thumb: np.ndarray | None = None
         self._prev_t: float | None = None
         self._still_run = 0
-        self._view = ReferenceView()
         self._usual_size: tuple[int, int] | None = None
         self._flagged = 0
+        self._frames = 0
+        self._at_view = False
+
+    def _new_baseline(self) -> RobustBaseline:
+        b = self.policy.baseline
+        return RobustBaseline(CAMERA_COLUMNS, window=b.window, warmup=b.warmup)
+
+    @property
+    def kind(self) -> CameraKind | None:
+        """The camera's kind: pinned by the policy, else recognised (None until then)."""
+        return self._kinds.kind if self.policy.kind == "auto" else self.policy.kind
+
+    def rebaseline(self) -> None:
+        """Restart every scene reference: the views (patrol presets) and the baselines. The
+        next frame is the camera's new normal; its kind and frame history are kept."""
+        self._views.restart()
+        self._camera = self._new_baseline()
+        self._usual_size = None
+        self._flagged = 0
+        self._at_view = False
 
     def inspect(
         self,
@@ -188,190 +187,193 @@ class CameraInspector:
         frame_id
             Used in details and in the fleet index.
         captured_at
-            Epoch seconds, for ``dropped_frames``.
+            Epoch seconds: ``dropped_frames`` and the duplicate history's time bound.
         annotations
             Ground-truth boxes, in the camera's pixel coordinates.
         fleet
-            Optional :class:`~framegate.detectors.hashing.FleetHashIndex`: queried for copies from
-            other cameras, then given this frame.
+            Optional :class:`~framegate.detectors.hashing.FleetHashIndex`: queried for copies
+            from other cameras, then given this frame.
         """
+        p = self.policy
+        kind = self.kind
+        scene = kind in SCENE_KINDS
         measures = measure(image.bgr)
         metrics = dict(measures.metrics)
-        issues, scene = self._check_image(image, metrics)
-        repeats = self._check_repeats(measures, metrics, fleet)
-        issues += repeats.issues
-        interval, late = self._check_timing(captured_at, metrics)
-        issues += late
-        view = self._view.check(
-            measures,
+        key = FrameKey.of(measures)
+        motion = self._views.observe(measures.thumb, self._prev_thumb, locate=kind != "snapshot")
+        view = self._views.view
+        if kind is None:  # not known yet: the absolute floors of the content checks only
+            image_issues = [i for i in run_image_checks(metrics, _COLD, p) if i.check not in _STYLE]
+        elif scene and view is not None:
+            image_issues = run_image_checks(metrics, self._views.norm() or view.base, p)
+        else:
+            image_issues = run_free_checks(metrics, self._camera, p, varied=kind != "moving")
+        if is_grey_camera(self._camera, p) is not False:  # grey is this camera's normal
+            image_issues = [i for i in image_issues if i.check != Check.GRAYSCALE]
+        issues = list(image_issues)
+        scene_bad = any(i.check in _SCENE_ISSUES for i in image_issues)
+        content_lost = any(i.check in _CONTENT_LOST for i in image_issues)
+        usual = self._usual_size if kind in ("fixed", "patrol", "moving") else None
+        for issue in (
+            check_odd_size(image.width, image.height, usual, p),
+            check_odd_aspect_ratio(image.width, image.height, p),
+        ):
+            if issue is not None:
+                issues.append(issue)
+        repeats = check_repeats(
+            self._history,
+            key,
+            measures.thumb,
+            self._prev_thumb,
             metrics,
-            scene_bad=scene.bad,
-            content_lost=scene.content_lost,
-            still=repeats.still,
-            base=self._base,
-            policy=self.policy,
+            kind=kind,
+            cut=motion.step == Step.CUT_KNOWN,
+            still_run=self._still_run,
+            base=self._camera,
+            policy=p,
+            captured_at=captured_at,
+            camera_id=self.camera_id,
+            fleet=fleet,
         )
-        issues += view.issues
+        issues += repeats.issues
+        # what a frame shows of the camera's motion is no evidence when its content is gone,
+        # when it repeats another frame, or when it is not the camera's usual picture
+        reliable = not (content_lost or repeats.issues) and all(
+            i.check != Check.ODD_SIZE for i in issues
+        )
+        interval = self._check_timing(captured_at, metrics, issues)
+        moved = False
+        if scene and view is not None and motion.place is not None:
+            obstructed, candidate = view.check(
+                measures,
+                metrics,
+                motion.place,
+                scene_bad=scene_bad,
+                content_lost=content_lost,
+                policy=p,
+            )
+            if candidate is None and not scene_bad:
+                candidate = jump(motion, p)
+            move = judge_move(kind, motion, candidate, view, at_view=self._at_view, policy=p)
+            if obstructed is not None:
+                issues.append(obstructed)
+            elif not repeats.still and move is not None:
+                issues.append(move)
+                moved = True
         self._remember(
             image,
             measures,
+            key,
             metrics,
-            flagged=bool(issues),
+            motion,
+            issues=issues,
+            reliable=reliable,
             repeats=repeats,
             interval=interval,
-            moved=view.moved,
+            moved=moved,
             frame_id=frame_id,
             captured_at=captured_at,
             fleet=fleet,
         )
         issues.extend(check_annotations(annotations, image.width, image.height, self.policy))
-        return Inspection(metrics=metrics, issues=issues)
+        view = self._views.view
+        born = view.born if view is not None else 0
+        return Inspection(metrics, issues, kind, moved, self._views.active, born)
 
     # -- one concern each -------------------------------------------------------------------
-    def _check_image(
-        self, image: DecodedImage, metrics: Mapping[str, float]
-    ) -> tuple[list[Issue], _Scene]:
-        """The image checks against the camera's baseline, then size and aspect ratio."""
-        p = self.policy
-        issues = run_image_checks(metrics, self._base, p)
-        scene = _Scene(
-            bad=any(i.check in _SCENE_ISSUES for i in issues),
-            content_lost=any(i.check in _CONTENT_LOST for i in issues),
-        )
-        for issue in (
-            check_odd_size(image.width, image.height, self._usual_size, p),
-            check_odd_aspect_ratio(image.width, image.height, p),
-        ):
-            if issue is not None:
-                issues.append(issue)
-        return issues, scene
-
-    def _check_repeats(
-        self, measures: FrameMeasures, metrics: dict[str, float], fleet: FleetHashIndex | None
-    ) -> _Repeats:
-        """Exact copies, the previous picture again, copies of older frames (this camera's
-        or, with a fleet index, another camera's). Adds ``change`` and ``match_distance``."""
-        p = self.policy
-        issues: list[Issue] = []
-        exact = seq.check_exact(self._history, measures.digest, p)
-        if exact is not None:
-            issues.append(exact)
-        delta = peak = float("nan")
-        still = False
-        if self._prev_thumb is not None:
-            delta, peak = seq.change(measures.thumb, self._prev_thumb)
-            metrics["change"] = delta
-            still = seq.is_still(delta, peak, self._base, p)
-            if still:
-                issue = seq.check_repeat(delta, peak, self._still_run, self._base, p)
-                if issue is not None:
-                    issues.append(issue)
-        distance, back = self._history.nearest(
-            measures.fingerprint, skip_recent=p.near_duplicate.skip_recent
-        )
-        step = self._history.distance(measures.fingerprint, 1)
-        if back:
-            metrics["match_distance"] = distance
-        if exact is None and not still:
-            tol = seq.repeat_tolerance(self._base, p)
-            earlier = self._history.frame_id(back)
-            issue = seq.check_near_history(distance, step, back, tol, earlier, p)
-            if issue is not None:
-                issues.append(issue)
-        if fleet is not None and exact is None:
-            match = fleet.query(measures.hash_bits, camera_id=self.camera_id)
-            if match is not None and (
-                issue := p.near_duplicate.judge(
-                    Check.NEAR_DUPLICATE,
-                    (fleet.max_bits + 1.0) / (match.bits + 0.5),
-                    f"perceptual hash within {match.bits} bits of frame {match.frame_id} "
-                    f"from camera {match.camera_id}",
-                )
-            ):
-                issues.append(issue)
-        return _Repeats(
-            issues=issues,
-            exact=exact is not None,
-            change=delta,
-            change_peak=peak,
-            still=still,
-            match_distance=distance,
-            match_back=back,
-            step_distance=step,
-        )
-
-    def _check_timing(
-        self, captured_at: float, metrics: dict[str, float]
-    ) -> tuple[float, list[Issue]]:
+    def _check_timing(self, captured_at: float, metrics: dict[str, float], issues: list[Issue]):
         """The gap since the previous frame (``interval``, nan on the first) and
         ``dropped_frames``."""
         if self._prev_t is None:
-            return float("nan"), []
+            return float("nan")
         interval = captured_at - self._prev_t
         metrics["interval"] = interval
-        issue = seq.check_dropped(interval, self._base, self.policy)
-        return interval, [] if issue is None else [issue]
+        issue = seq.check_dropped(interval, self._camera, self.policy)
+        if issue is not None:
+            issues.append(issue)
+        return interval
 
     def _remember(
         self,
         image: DecodedImage,
-        measures: FrameMeasures,
+        measures,
+        key: FrameKey,
         metrics: Mapping[str, float],
+        motion: Motion,
         *,
-        flagged: bool,
-        repeats: _Repeats,
+        issues: list[Issue],
+        reliable: bool,
+        repeats: Repeats,
         interval: float,
         moved: bool,
         frame_id: str,
         captured_at: float,
         fleet: FleetHashIndex | None,
     ) -> None:
-        """Update the camera's state with this frame: baseline, usual size, reference view,
-        hash history, the previous frame, and the fleet index."""
+        """Update the camera's state with this frame: kind evidence, views, baselines, usual
+        size, history, the previous frame, and the fleet index."""
+        self._frames += 1
+        flagged = bool(issues)
         if flagged:
             self._flagged += 1
-        # During warm-up every frame is admitted (a camera that starts out odd must still
-        # get a baseline); afterwards flagged frames only now and then, so a lasting change
-        # of scene becomes the new normal within window x admit_flagged_every / 2 frames.
-        admit = (
-            not self._base.ready or self._flagged % self.policy.baseline.admit_flagged_every == 0
-        )
-        if not flagged or admit:
-            self._base.update(_baseline_row(metrics, repeats, interval, moved=moved))
-        if self._usual_size is None or (not flagged and self._view.age == 0):
-            self._usual_size = (image.width, image.height)
-        self._view.update(
+        kind = self.kind
+        stale = self._views.settle(
+            motion,
             measures.thumb,
             measures.cells,
-            reset=moved or self._view.thumb is None,
             clean=not flagged,
+            moved=moved,
+            keep_views=kind not in ("moving", "snapshot"),
+            frame_no=self._frames,
+            moving=kind in (None, "moving"),
         )
-        self._history.add(measures.digest, measures.fingerprint, frame_id=frame_id)
-        delta = repeats.change
-        self._still_run = (
-            self._still_run + 1 if repeats.still or (repeats.exact and delta == 0) else 0
-        )
+        evidence = Step.DRIFT if stale else motion.step
+        self._kinds.update(evidence if reliable or stale else Step.NONE)
+        if moved or (not flagged and motion.step != Step.NONE):
+            self._at_view = True
+        # During warm-up every frame is admitted (a camera that starts out odd must still
+        # get a baseline); afterwards flagged frames only now and then, so a lasting change
+        # becomes the new normal within window x admit_flagged_every / 2 frames.
+        every = self.policy.baseline.admit_flagged_every
+        view = self._views.view
+        if (
+            view is not None
+            and not moved
+            and (not flagged or not view.base.ready or self._flagged % every == 0)
+        ):
+            row = {k: metrics[k] for k in BASELINE_METRICS}
+            if "view_match" in metrics and not motion.cut:
+                row["view_match"], row["view_shift"] = metrics["view_match"], metrics["view_shift"]
+            view.base.update(row)
+        if not flagged or not self._camera.ready or self._flagged % every == 0:
+            self._camera.update(repeats.baseline_row(metrics, interval, cut=motion.cut))
+        if self._usual_size is None or not flagged:
+            self._usual_size = (image.width, image.height)
+        self._history.add(key, frame_id=frame_id, at=captured_at)
+        self._still_run = self._still_run + 1 if repeats.still else 0
         self._prev_thumb = measures.thumb
         if self._prev_t is None or captured_at > self._prev_t:
             self._prev_t = captured_at
         if fleet is not None:
-            fleet.add(measures.hash_bits, camera_id=self.camera_id, frame_id=frame_id)
+            fleet.add(key, camera_id=self.camera_id, frame_id=frame_id, at=captured_at)
 
+    # -- persistence ------------------------------------------------------------------------
     def state(self) -> dict:
-        """JSON-serialisable state (about 18 KB with the default policy); never pickled."""
+        """JSON-serialisable state (see the module docstring for its size); never pickled."""
         return {
             "version": STATE_VERSION,
             "camera_id": self.camera_id,
-            "baseline": self._base.state(),
+            "camera": self._camera.state(),
             "history": self._history.state(),
-            "prev_thumb": _arr(self._prev_thumb),
+            "views": self._views.state(),
+            "kinds": self._kinds.state(),
+            "prev_thumb": None if self._prev_thumb is None else pack(self._prev_thumb, "u1"),
             "prev_t": self._prev_t,
             "still_run": self._still_run,
-            "ref_thumb": _arr(self._view.thumb),
-            "ref_cells": _arr(self._view.cells),
-            "ref_age": self._view.age,
             "usual_size": list(self._usual_size) if self._usual_size else None,
             "flagged": self._flagged,
+            "frames": self._frames,
+            "at_view": self._at_view,
         }
 
     @classmethod
@@ -383,18 +385,19 @@ class CameraInspector:
         new = cls(policy, camera_id=str(state.get("camera_id", "")))
         if state.get("version") != STATE_VERSION:
             return new
-        thumb_shape = (THUMB_SIZE[1], THUMB_SIZE[0])
-        new._base.load_state(state["baseline"])
+        new._camera.load_state(state["camera"])
         new._history = HashHistory.from_state(state["history"], size=new._history.size)
-        new._prev_thumb = _unarr(state["prev_thumb"], "uint8", thumb_shape)
+        new._views = SceneViews.from_state(state["views"], policy)
+        new._kinds = KindTracker.from_state(state["kinds"], **_tracker_params(policy))
+        thumb = state["prev_thumb"]
+        new._prev_thumb = (
+            None if thumb is None else unpack(thumb, "u1", (THUMB_SIZE[1], THUMB_SIZE[0]))
+        )
         new._prev_t = state["prev_t"]
         new._still_run = int(state["still_run"])
-        new._view = ReferenceView(
-            _unarr(state["ref_thumb"], "uint8", thumb_shape),
-            _unarr(state["ref_cells"], "<f4", (GRID[1], GRID[0])),
-            int(state["ref_age"]),
-        )
         size = state["usual_size"]
         new._usual_size = (int(size[0]), int(size[1])) if size else None
         new._flagged = int(state["flagged"])
+        new._frames = int(state["frames"])
+        new._at_view = bool(state["at_view"])
         return new

@@ -4,48 +4,74 @@ Every check turns its measurement into a *ratio* ``r`` (how far the frame is pas
 ``r = 1`` exactly at the limit) and then into a score in [0, 1] with :func:`ratio_score`
 (``r / 2`` below the limit, ``1 - 1 / (2 r)`` past it). A frame is flagged when the score
 reaches ``flag_at`` (0.5, the limit itself, by default) and is ``critical`` from
-``critical_at``. The limits are in the metric's own units and appear in each issue's detail.
+``critical_at``. The limits are in the metric's own units and appear in each issue's detail;
+the models of each check are in :mod:`framegate.detectors.thresholds`.
 
-Relative limits compare a frame with its own camera's recent normal (median and MAD over a
-bounded window, see :mod:`framegate.detectors.sequence_baseline`); absolute limits (floors) still
-apply, so a camera that is always bad is flagged too.
+A camera's *kind* (``kind``: ``auto`` recognises it from the stream, see
+:mod:`framegate.detectors.camera_kind`) decides which limits apply. On **fixed** and
+**patrol** cameras, relative limits compare a frame with the camera's recent normal at its
+view (median and MAD over a bounded window, one per patrol preset, see
+:mod:`framegate.detectors.sequence_baseline`), and the scene-reference checks (obstructed,
+camera_moved) run; absolute limits (floors) still apply, so a camera that is always bad is
+flagged too. On **moving** and **snapshot** cameras, whose pictures are meant to vary, the
+image checks use content-independent limits (the "moving, snapshot" column below), and the
+scene-reference checks do not run.
 
-The default table (``Policy()``):
+The default table (``Policy()``); "moving, snapshot" limits are those of cameras whose view
+is meant to change:
 
 ==========================  ================================================================
 check                       flagged when (b = brightness, med = camera median, s = robust
                             sigma over the camera's last 64 normal frames, k = 6)
 ==========================  ================================================================
-dark                        b < max(0.05, min(0.55 x med, med - k s))
+dark                        b < max(0.05, min(0.55 x med, med - k s)); moving, snapshot:
+                            b < 0.05 or the 99th percentile of grey < max(0.3, 0.4 x its
+                            camera median)
 bright                      b > 0.92, or b > 0.55 and b > max(1 - 0.45 x (1 - med), med + k s)
-                            (never above 0.92)
-low_contrast                contrast < max(0.035, min(0.55 x med, med - k s))
-blurry                      edge/contrast ratio < max(0.08, min(0.62 x med, med - k s))
-noisy                       noise sigma > min(6.0, max(1.9 x med, med + k s)) grey levels
+                            (never above 0.92); moving, snapshot: b > 0.92 or the 1st
+                            percentile of grey > 0.6
+low_contrast                contrast < max(0.035, min(0.55 x med, med - k s)); moving,
+                            snapshot: contrast < 0.035 or percentiles 1-99 span < 0.3
+blurry                      edge/contrast ratio < max(0.08, min(0.62 x med, med - k s));
+                            moving, snapshot: detail (finest octave / next) < min(0.62,
+                            0.75 x camera median)
+noisy                       noise sigma > min(6.0, max(1.9 x med, med + k s)) grey levels;
+                            moving, snapshot: fine noise > max(3.0, 1.5 x camera's 90th
+                            percentile)
 low_information             entropy < max(1.6, med - 1.9) bits (of 5)
 grayscale                   colourfulness < max(0.012, min(0.3 x med, med - k s)): grey
-                            pixels, stored as RGB or not, or a colourful camera gone grey
+                            pixels, stored as RGB or not, or a colourful camera gone grey;
+                            moving, snapshot: < max(0.012, 0.3 x camera median); never on a
+                            camera that is grey (median < 0.012: night, IR)
 odd_size                    a side < 96 px, or the size differs from the camera's usual one
+                            (not on snapshot cameras)
 odd_aspect_ratio            long side / short side > 2.5
 exposure_clipped            grey pixels at 0-3/252-255 > min(0.3, max(med + 0.10, med + k s)),
                             or pixels with a channel there > min(0.75, max(med + 0.15,
-                            med + k s))
-exact_duplicate             identical pixels to one of the camera's last 64 frames
-near_duplicate              fingerprint (6x6 low DCT) of a frame 4-64 back within 0.5 x the
-                            camera's 5th-percentile best-match distance and within 0.12 x
-                            the distance to the previous frame (0.4 x when within 0.2 %,
-                            a re-encoded copy's distance); only on a camera whose
-                            previous frame is usually within 1.5 x its best older match,
-                            after 20 baseline frames
+                            med + k s)); moving: > min(0.25, camera's 90th pct + 0.10) or
+                            channels > min(0.45, 90th pct + 0.15); snapshot: > max(0.3, ...)
+                            or channels > max(0.75, ...)
+exact_duplicate             identical pixels to one of the camera's last 64 frames (and
+                            600 s), or to a recent frame of another camera (fleet index)
+near_duplicate              descriptor (unit 8x8 low DCT of the grey thumbnail) of a frame
+                            within the last 64 (and 600 s): snapshot cameras within 0.1,
+                            or within 0.2 and < 0.4 x the next best; other kinds: a frame
+                            4 or more back < min(0.8, 0.5 x camera's 5th pct) x the
+                            distance to the last 3 frames (re-encoded copies within
+                            0.005 and < 0.25 x); another camera's frame within 12 of 64 hash bits
+                            and 0.12
 frozen                      3 consecutive frames with mean thumbnail change < max(0.02,
                             min(0.6, 0.12 x med)), or no thumbnail pixel changed by more
                             than 1 grey level on a camera whose largest change is usually
-                            >= 4
-camera_moved                view shifted > max(5 %, med + k s) of the width (phase
-                            correlation, response >= 0.05), or edge match with the
-                            reference < max(0.05, min(0.35, med - k s)); once, then the new
-                            view is the reference
-obstructed                  > 25 % of the textured cells lost texture (< 0.3 x reference)
+                            >= 4 (not on snapshot cameras)
+camera_moved                fixed, patrol: view shifted > max(5 %, med + k s) of the width
+                            (phase correlation, response >= 0.05), or edge match with the
+                            reference < max(0.05, min(0.35, med - k s)), right after a frame
+                            at the reference and only once the view was the reference for
+                            100 clean frames; a patrol camera's preset seen shifted; once,
+                            then the new view is the reference
+obstructed                  fixed, patrol: > 25 % of the textured cells lost texture
+                            (< 0.3 x a reference of >= 8 frames)
 dropped_frames              gap > max(2.5 x med interval, med + k s)
 annotation_near_border      a box within 1 % of the image border
 tiny_box                    a box side < 4 px or area < 0.01 % of the image
@@ -56,205 +82,47 @@ duplicate_box               two boxes with the same label and IoU > 0.9
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from framegate.detectors.issues import build_issue
-from framegate.schemas.checks import Check, Severity
-from framegate.schemas.reports import Issue
+from framegate.detectors.thresholds import (
+    AnnotationBorderPolicy,
+    BlurryPolicy,
+    BrightPolicy,
+    CameraMovedPolicy,
+    CheckPolicy,
+    DarkPolicy,
+    DroppedFramesPolicy,
+    DuplicateBoxPolicy,
+    DuplicatePolicy,
+    ExposureClippedPolicy,
+    FrozenPolicy,
+    GrayscalePolicy,
+    LowContrastPolicy,
+    LowInformationPolicy,
+    NearDuplicatePolicy,
+    NoisyPolicy,
+    ObstructedPolicy,
+    OddAspectRatioPolicy,
+    OddSizePolicy,
+    TinyBoxPolicy,
+    ratio_score,
+)
 
-
-def ratio_score(ratio: float) -> float:
-    """Map ``ratio`` (1 = exactly at the limit) to a score in [0, 1], 1 = certainly bad.
-
-    Examples
-    --------
-    >>> [round(ratio_score(r), 3) for r in (0.0, 0.5, 1.0, 2.0, 10.0)]
-    [0.0, 0.25, 0.5, 0.75, 0.95]
-    """
-    if ratio != ratio or ratio <= 0.0:  # NaN or nothing wrong
-        return 0.0
-    if ratio < 1.0:
-        return 0.5 * ratio
-    return min(1.0, 1.0 - 0.5 / ratio)
-
-
-class CheckPolicy(BaseModel):
-    """What every check shares: on/off, the score that flags and the score that is critical."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    enabled: bool = True
-    flag_at: float = Field(0.5, ge=0.0, le=1.0, description="score at which a frame is flagged")
-    critical_at: float = Field(0.8, ge=0.0, le=1.0, description="score from which it is critical")
-    severity: Severity = Field("warning", description="severity below critical_at")
-
-    def judge(self, check: Check, ratio: float, detail: str) -> Issue | None:
-        """An issue when ``ratio`` scores at or above ``flag_at``, else None.
-
-        The issue is built by :func:`~framegate.detectors.issues.build_issue`: ``critical``
-        from ``critical_at``, ``severity`` below it; the score is reported to 4 decimals.
-        """
-        if not self.enabled:
-            return None
-        score = ratio_score(ratio)
-        if score < self.flag_at:
-            return None
-        return build_issue(
-            check,
-            score,
-            self.flag_at,
-            detail,
-            critical_at=self.critical_at,
-            severity=self.severity,
-            digits=4,
-        )
-
-
-class DarkPolicy(CheckPolicy):
-    floor: float = Field(0.05, description="mean brightness (0-1) below which a frame is dark")
-    drop: float = Field(0.55, description="dark below this fraction of the camera's median")
-
-
-class BrightPolicy(CheckPolicy):
-    ceiling: float = Field(0.92, description="mean brightness above which a frame is bright")
-    headroom: float = Field(
-        0.45, description="bright when 1 - brightness falls below this x the camera's ..."
-    )
-    rise_min: float = Field(0.55, description="... when also brighter than this")
-
-
-class LowContrastPolicy(CheckPolicy):
-    floor: float = Field(0.035, description="RMS contrast (grey std / 255) floor")
-    drop: float = Field(0.55, description="low below this fraction of the camera's median")
-
-
-class BlurryPolicy(CheckPolicy):
-    floor: float = Field(0.08, description="edge energy / contrast below which a frame is blurry")
-    drop: float = Field(0.62, description="blurry below this fraction of the camera's median")
-
-
-class NoisyPolicy(CheckPolicy):
-    floor: float = Field(6.0, description="noise sigma (grey levels) that is always noisy")
-    rise: float = Field(1.9, description="noisy above this multiple of the camera's median")
-
-
-class LowInformationPolicy(CheckPolicy):
-    floor: float = Field(1.6, description="thumbnail entropy (bits of 5) below which: no content")
-    drop: float = Field(1.9, description="bits below the camera's median entropy")
-
-
-class GrayscalePolicy(CheckPolicy):
-    severity: Severity = "info"
-    critical_at: float = 1.0
-    limit: float = Field(0.012, description="colourfulness (0-1) below which a frame is grey")
-    drop: float = Field(
-        0.3, description="... or below this fraction of the camera's median colourfulness"
-    )
-
-
-class OddSizePolicy(CheckPolicy):
-    min_side: int = Field(96, description="shortest acceptable side in pixels")
-    size_change: bool = Field(True, description="flag a frame whose size differs from usual")
-
-
-class OddAspectRatioPolicy(CheckPolicy):
-    max_ratio: float = Field(2.5, description="long side / short side above which it is odd")
-
-
-class ExposureClippedPolicy(CheckPolicy):
-    floor: float = Field(0.3, description="fraction of grey pixels at 0-3 or 252-255")
-    rise: float = Field(0.10, description="... or this much more than the camera's median")
-    channel_floor: float = Field(
-        0.75, description="fraction of pixels with any colour channel at 0-3 or 252-255"
-    )
-    channel_rise: float = Field(0.15, description="... or this much more than the camera's")
-
-
-class DuplicatePolicy(CheckPolicy):
-    history: int = Field(64, ge=1, le=256, description="frames of hash history per camera")
-
-
-class NearDuplicatePolicy(CheckPolicy):
-    history: int = Field(64, ge=1, le=256, description="frames of fingerprints per camera")
-    fraction: float = Field(
-        0.5,
-        description="a copy: fingerprint distance below this x the camera's 5th "
-        "percentile of ordinary best-match distances",
-    )
-    continuity: float = Field(
-        1.5,
-        description="judge only when the previous frame is usually within this x the "
-        "best older match (a camera whose frames all look alike cannot tell copies)",
-    )
-    step_fraction: float = Field(
-        0.12, description="... and below this x the frame's distance to the previous frame"
-    )
-    copy_distance: float = Field(
-        0.002,
-        description="a fingerprint this close (relative distance) is what re-encoding or "
-        "resizing leaves of a copy; then ...",
-    )
-    copy_step_fraction: float = Field(
-        0.4, description="... below this x the distance to the previous frame is enough"
-    )
-    min_frames: int = Field(
-        20,
-        ge=1,
-        description="baseline frames before copies are judged (the 5th percentile and the "
-        "continuity test need about 16 best-match distances)",
-    )
-    skip_recent: int = Field(
-        3, ge=0, description="ignore the last N frames (a fixed camera's own continuity)"
-    )
-
-
-class FrozenPolicy(CheckPolicy):
-    run: int = Field(3, ge=2, description="consecutive unchanged frames that make a freeze")
-    change: float = Field(0.6, description="mean absolute change (grey levels) below which...")
-    change_fraction: float = Field(0.12, description="... and below this fraction of usual")
-    peak: float = Field(1.0, description="or no thumbnail pixel changed by more than this ...")
-    usual_peak: float = Field(
-        4.0, description="... on a camera whose largest change is usually at least this"
-    )
-
-
-class CameraMovedPolicy(CheckPolicy):
-    shift: float = Field(
-        0.05,
-        description="global shift (fraction of the width) that is a move, or the "
-        "camera's median + k robust sigmas if larger",
-    )
-    min_response: float = Field(
-        0.05, description="phase-correlation response below which the shift is not trusted"
-    )
-    min_match: float = Field(0.35, description="structure correlation with the reference")
-
-
-class ObstructedPolicy(CheckPolicy):
-    fraction: float = Field(0.25, description="fraction of textured cells that lost texture")
-    texture_drop: float = Field(0.3, description="a cell lost texture below this x reference")
-
-
-class DroppedFramesPolicy(CheckPolicy):
-    min_gap: float = Field(0.0, description="seconds; shorter gaps are never drops")
-    factor: float = Field(2.5, description="gap above this multiple of the camera's interval")
-
-
-class AnnotationBorderPolicy(CheckPolicy):
-    severity: Severity = "info"
-    margin: float = Field(0.01, description="fraction of the image side counted as border")
-
-
-class TinyBoxPolicy(CheckPolicy):
-    min_side: float = Field(4.0, description="pixels")
-    min_area: float = Field(1e-4, description="fraction of the image area")
-
-
-class DuplicateBoxPolicy(CheckPolicy):
-    iou: float = Field(0.9, description="IoU above which two same-label boxes are duplicates")
+__all__ = [
+    "BaselinePolicy",
+    "BlurryPolicy",
+    "CameraPolicy",
+    "CheckPolicy",
+    "DarkPolicy",
+    "DroppedFramesPolicy",
+    "KindPolicy",
+    "LowContrastPolicy",
+    "Policy",
+    "ratio_score",
+]
 
 
 class BaselinePolicy(BaseModel):
@@ -270,11 +138,32 @@ class BaselinePolicy(BaseModel):
     )
 
 
+class KindPolicy(BaseModel):
+    """How a camera's kind is recognised (:class:`~framegate.detectors.camera_kind.KindTracker`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window: int = Field(64, ge=8, le=512, description="frames of evidence remembered")
+    min_evidence: int = Field(24, ge=4, description="evidence frames before a kind is known")
+    switch_after: int = Field(8, ge=1, description="frames another kind must win to replace it")
+    snapshot_cuts: float = Field(0.5, description="fraction of unrelated frames: snapshots")
+    moving_drifts: float = Field(0.06, description="fraction of frames the view slid: moving")
+    patrol_returns: int = Field(2, ge=1, description="returns to a known view: a patrol camera")
+    max_views: int = Field(6, ge=1, le=16, description="views (patrol presets) remembered")
+    drift_shift: float = Field(
+        0.035, description="a view slid when shifted by this fraction of the width"
+    )
+
+
 class CameraPolicy(BaseModel):
     """All thresholds for one camera (the defaults with that camera's overrides merged)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    kind: Literal["auto", "fixed", "patrol", "moving", "snapshot"] = Field(
+        "auto", description="the camera's kind; auto recognises it from the stream"
+    )
+    kinds: KindPolicy = KindPolicy()
     baseline: BaselinePolicy = BaselinePolicy()
     dark: DarkPolicy = DarkPolicy()
     bright: BrightPolicy = BrightPolicy()

@@ -1,8 +1,9 @@
-"""Sequence checks: one camera's frame compared with its previous frames and its usual view.
+"""Sequence checks: one camera's frame compared with its previous frame and its usual view.
 
-Pure functions on small arrays (thumbnails, cell textures, hashes) and the camera's
+Pure functions on small arrays (thumbnails, cell textures) and the camera's
 :class:`~framegate.detectors.sequence_baseline.RobustBaseline`; the state itself is held by
-:class:`framegate.detectors.inspector.CameraInspector`.
+:class:`framegate.detectors.inspector.CameraInspector`. Duplicates are in
+:mod:`framegate.detectors.duplicates`.
 """
 
 from __future__ import annotations
@@ -12,21 +13,12 @@ import math
 import cv2
 import numpy as np
 
-from framegate.detectors.hashing import HashHistory
 from framegate.detectors.policy import CameraPolicy
 from framegate.detectors.sequence_baseline import RobustBaseline
 from framegate.schemas.checks import Check
 from framegate.schemas.reports import Issue
 
-SEQUENCE_METRICS = (
-    "change",
-    "change_peak",
-    "interval",
-    "match_distance",
-    "step_distance",
-    "view_match",
-    "view_shift",
-)
+SEQUENCE_METRICS = ("change", "change_peak", "interval")
 _MIN_CELL_TEXTURE = 2.0  # mean |Laplacian| of a cell worth watching for obstruction
 _window_cache: dict[tuple[int, int], np.ndarray] = {}
 
@@ -88,73 +80,6 @@ def check_repeat(
     )
 
 
-def check_exact(history: HashHistory, digest: bytes, policy: CameraPolicy) -> Issue | None:
-    back = history.has_digest(digest)
-    if back is None:
-        return None
-    earlier = history.frame_id(back) or "this camera's frame"
-    frames = "frame" if back == 1 else "frames"
-    return policy.exact_duplicate.judge(
-        Check.EXACT_DUPLICATE, 50.0, f"identical pixels to {earlier}, {back} {frames} back"
-    )
-
-
-def repeat_tolerance(base: RobustBaseline, policy: CameraPolicy) -> float:
-    """Fingerprint distance within which an older frame is a copy; nan when it cannot tell.
-
-    A fraction of the camera's near-closest ordinary match (5th percentile of the distance
-    from each frame to its best older match). Only on a camera with continuity (its previous
-    frame is usually about as close as the best older one, or closer): where every frame
-    looks like every other (a static scene), a copy of an older frame is as close to it as
-    the camera's ordinary frames are, and cannot be told apart. Not before
-    ``near_duplicate.min_frames`` baseline frames: a 5th percentile and a continuity test on
-    a handful of matches are noise (a still scene can look continuous for its first dozen
-    frames).
-    """
-    p = policy.near_duplicate
-    if not base.ready or base.count < p.min_frames:
-        return float("nan")
-    match = base.median("match_distance")
-    step = base.median("step_distance")
-    if not (step <= p.continuity * match):
-        return float("nan")
-    return p.fraction * base.quantile("match_distance", 0.05)
-
-
-def check_near_history(
-    distance: float, step: float, back: int, tol: float, earlier: str, policy: CameraPolicy
-) -> Issue | None:
-    """``near_duplicate`` of an older frame of this camera.
-
-    ``distance`` is the fingerprint distance to the best older match (``back`` frames ago),
-    ``step`` the distance to the previous frame. A copy of an older frame is far closer to
-    that frame than to the one just before it; an ordinary frame of a fixed camera (a quiet
-    scene included) is about as close to its predecessor as to anything older.
-
-    The step limit is ``step_fraction`` x ``step``, or up to ``copy_step_fraction`` x
-    ``step`` for a frame within ``copy_distance`` of the older one (what re-encoding or
-    resizing leaves of a copy): when the scene was quiet just before the copied frame, the
-    copy is also close to the frames after it, so its predecessor is only a few times
-    further away than its source. A moving scene that merely returns to an earlier state
-    (a passer-by back at the same place) is not that close.
-    """
-    if not tol > 0 or back == 0:
-        return None
-    earlier = earlier or "this camera's frame"
-    if step == step:
-        p = policy.near_duplicate
-        limit = max(p.step_fraction * step, min(p.copy_distance, p.copy_step_fraction * step))
-        tol = min(tol, limit)
-    ratio = tol / distance if distance > 0 else 50.0
-    return policy.near_duplicate.judge(
-        Check.NEAR_DUPLICATE,
-        ratio,
-        f"fingerprint within {100 * distance:.2f}% of "
-        f"{earlier}, {back} frames back, {100 * step:.2f}% from the previous frame (tolerance "
-        f"{100 * tol:.2f}%)",
-    )
-
-
 def check_dropped(interval: float, base: RobustBaseline, policy: CameraPolicy) -> Issue | None:
     p = policy.dropped_frames
     if interval <= 0 or not base.ready:
@@ -179,24 +104,46 @@ def _hanning(shape: tuple[int, int]) -> np.ndarray:
     return win
 
 
-def view_match(thumb: np.ndarray, reference: np.ndarray) -> tuple[float, float, float]:
-    """(shift, match, peak) of a thumbnail against the reference view.
+def _edges(img: np.ndarray) -> np.ndarray:
+    e = cv2.Laplacian(cv2.GaussianBlur(img, (3, 3), 0), cv2.CV_32F)
+    return e - e.mean()
 
-    ``shift`` is the global translation found by phase correlation, as a fraction of the
-    width, and ``peak`` that correlation's response (how much of the picture moved as one);
-    ``match`` is the zero-mean normalised correlation of their edges (1 = same view).
+
+def _correlation(ea: np.ndarray, eb: np.ndarray) -> float:
+    denom = math.sqrt(float((ea * ea).sum()) * float((eb * eb).sum()))
+    return float((ea * eb).sum()) / denom if denom > 0 else 0.0
+
+
+def place(thumb: np.ndarray, reference: np.ndarray) -> tuple[float, float, float, float]:
+    """(dx, dy, match, peak) of a thumbnail against a reference thumbnail.
+
+    ``(dx, dy)`` is the global translation (pixels) found by phase correlation and ``peak``
+    its response (how much of the picture moved as one); ``match`` is the zero-mean
+    normalised correlation of their edges, unaligned (1 = same view).
     """
     a = thumb.astype(np.float32)
     b = reference.astype(np.float32)
     (dx, dy), peak = cv2.phaseCorrelate(b, a, _hanning(a.shape))
-    shift = math.hypot(dx, dy) / a.shape[1]
-    ea = cv2.Laplacian(cv2.GaussianBlur(a, (3, 3), 0), cv2.CV_32F)
-    eb = cv2.Laplacian(cv2.GaussianBlur(b, (3, 3), 0), cv2.CV_32F)
-    ea -= ea.mean()
-    eb -= eb.mean()
-    denom = math.sqrt(float((ea * ea).sum()) * float((eb * eb).sum()))
-    match = float((ea * eb).sum()) / denom if denom > 0 else 0.0
-    return shift, match, float(peak)
+    return dx, dy, _correlation(_edges(a), _edges(b)), float(peak)
+
+
+def view_match(thumb: np.ndarray, reference: np.ndarray) -> tuple[float, float, float]:
+    """(shift, match, peak) of a thumbnail against the reference view: :func:`place`, with
+    the translation as a fraction of the width."""
+    dx, dy, match, peak = place(thumb, reference)
+    return math.hypot(dx, dy) / thumb.shape[1], match, peak
+
+
+def aligned_match(thumb: np.ndarray, reference: np.ndarray, dx: float, dy: float) -> float:
+    """Edge correlation of ``thumb`` with ``reference`` moved by ``(dx, dy)`` pixels.
+
+    When the whole view slid, aligning it brings the match back up; when only something in
+    it moved (a passer-by close to the camera), aligning the view on it makes the match worse.
+    """
+    h, w = thumb.shape
+    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    moved = cv2.warpAffine(reference.astype(np.float32), m, (w, h), borderMode=cv2.BORDER_REFLECT)
+    return _correlation(_edges(thumb.astype(np.float32)), _edges(moved))
 
 
 def check_moved(

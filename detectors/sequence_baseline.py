@@ -15,6 +15,22 @@ from framegate.detectors.packing import pack, unpack
 _MAD_TO_SIGMA = 1.4826
 
 
+def _column_medians(rows: np.ndarray) -> np.ndarray:
+    """Median of each column, ignoring NaN (NaN for a column without values).
+
+    One sort instead of ``np.nanmedian`` (which is ten times slower on small windows).
+    """
+    n = rows.shape[0]
+    ordered = np.sort(rows, axis=0)  # NaN sort last
+    count = n - np.isnan(rows).sum(axis=0)
+    cols = np.arange(rows.shape[1])
+    lo = np.clip((count - 1) // 2, 0, n - 1)
+    hi = np.clip(count // 2, 0, n - 1)
+    med = (ordered[lo, cols].astype(np.float64) + ordered[hi, cols]) / 2.0
+    med[count == 0] = np.nan
+    return med
+
+
 class RobustBaseline:
     """Median and robust sigma (1.4826 x MAD) of named metrics over the last ``window`` rows.
 
@@ -77,9 +93,9 @@ class RobustBaseline:
                 nan = np.full(len(self.names), np.nan)
                 self._median, self._sigma = nan, nan
             else:
-                med = np.nanmedian(rows, axis=0) if np.isnan(rows).any() else np.median(rows, 0)
-                mad = np.nanmedian(np.abs(rows - med), axis=0)
-                self._median, self._sigma = med.astype(np.float64), mad * _MAD_TO_SIGMA
+                med = _column_medians(rows)
+                mad = _column_medians(np.abs(rows - med))
+                self._median, self._sigma = med, mad * _MAD_TO_SIGMA
         return self._median, self._sigma
 
     def median(self, name: str) -> float:

@@ -6,6 +6,10 @@ from enum import StrEnum
 from typing import Literal
 
 Severity = Literal["info", "warning", "critical"]
+#: What kind of camera a stream comes from (recognised from the stream, or pinned by policy):
+#: a fixed view, a patrol camera touring presets, a moving camera (vehicle, body, drone), or
+#: a snapshot camera sending unrelated pictures.
+CameraKind = Literal["fixed", "patrol", "moving", "snapshot"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from framegate.schemas.base import Identifier, Message, Part, Timestamp
-from framegate.schemas.checks import Check, Severity
+from framegate.schemas.checks import CameraKind, Check, Severity
 from framegate.schemas.frames import FrameImage
 from framegate.schemas.predictions import Prediction
 
@@ -24,7 +24,11 @@ class Issue(Part):
 
 
 class QualityReport(Message):
-    """One report per frame: every metric measured and every issue found."""
+    """One report per frame: every metric measured and every issue found.
+
+    ``camera_kind`` is the kind the camera was judged as (None until it is recognised, and
+    in reports written before it existed).
+    """
 
     frame_id: Identifier
     camera_id: Identifier
@@ -34,6 +38,7 @@ class QualityReport(Message):
     height: int
     metrics: dict[str, float]
     issues: list[Issue] = Field(default_factory=list)
+    camera_kind: CameraKind | None = None
 
 
 class RelabelRequest(Message):

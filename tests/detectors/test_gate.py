@@ -166,3 +166,67 @@ def test_an_older_state_layout_starts_afresh_from_the_calibrated_reference():
     policy = Policy().for_camera("cam-1")
     gate = CameraGate.from_state("cam-1", {"version": 0}, policy, GateConfig(), reference)
     assert gate.drift.reference == reference
+
+
+def test_a_report_names_the_camera_kind_once_it_is_known():
+    gate = _gate()
+    kinds = [_feed(gate, i, T + i)[0].report.camera_kind for i in range(30)]
+    assert kinds[0] is None and kinds[-1] == "fixed"
+
+
+def test_a_copy_from_another_camera_is_found_through_the_fleet_index():
+    from framegate.detectors.hashing import FleetHashIndex
+
+    fleet = FleetHashIndex()
+    a = CameraGate("cam-a", Policy().for_camera("cam-a"), GateConfig())
+    b = _gate()
+    data = jpeg(photo("rocket"))
+    frame = Frame.model_validate(frame_doc("cam-a", 0, data=data))
+    image = decode_for_checks(data, max_pixels=10**8)
+    a.frame(frame, image, embedding=None, source="kafka://f/0/0", now=T, fleet=fleet)
+    copy = Frame.model_validate(frame_doc("cam-g", 1, data=data))
+    [done] = b.frame(copy, image, embedding=None, source="kafka://f/0/1", now=T + 1, fleet=fleet)
+    issue = next(i for i in done.report.issues if i.check == Check.EXACT_DUPLICATE)
+    assert "cam-a" in issue.detail and len(fleet) == 2
+
+
+def _unit(rng: np.random.Generator, base: np.ndarray, scale: float) -> np.ndarray:
+    e = base + rng.normal(scale=scale, size=base.size)
+    return e / np.linalg.norm(e)
+
+
+def test_outlier_is_judged_only_where_the_scene_is_meant_to_stay_put():
+    from framegate.detectors.embedding_reference import EmbeddingReference
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=64)
+    for pinned, expected in (("fixed", True), ("snapshot", False)):
+        policy = Policy.model_validate({"cameras": {"cam-g": {"kind": pinned}}})
+        gate = CameraGate("cam-g", policy.for_camera("cam-g"), GateConfig())
+        for i in range(EmbeddingReference().warmup + 5):
+            _feed_embedding(gate, i, _unit(rng, base, 0.3))
+        [done] = _feed_embedding(gate, 60, _unit(rng, rng.normal(size=64), 0.0))
+        assert ("outlier" in {i.check for i in done.report.issues}) == expected
+        assert "embedding_distance" in done.report.metrics
+
+
+def _feed_embedding(gate: CameraGate, index: int, embedding: np.ndarray):
+    frame, image = _frame(index)
+    return gate.frame(frame, image, embedding=embedding, source="kafka://f/0/0", now=T + index)
+
+
+def test_rebaseline_scene_restarts_the_views_baselines_and_embedding_references():
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=64)
+    gate = _gate()
+    for i in range(30):
+        _feed_embedding(gate, i, _unit(rng, base, 0.3))
+    assert gate.references and gate.inspector.kind == "fixed"
+    gate.rebaseline_scene()
+    assert gate.references == {} and gate.inspector.kind == "fixed"
+    [done] = _feed_embedding(gate, 30, _unit(rng, rng.normal(size=64), 0.0))
+    assert done.report.issues == []  # the new normal, not an outlier of the old one
+    restored = CameraGate.from_state(
+        "cam-g", json.loads(json.dumps(gate.state())), Policy().for_camera("cam-g"), GateConfig()
+    )
+    assert restored.references.keys() == gate.references.keys()

@@ -305,9 +305,11 @@ def test_grayscale_relative_to_a_colourful_camera() -> None:
     assert issue is not None and issue.severity == "info"
 
 
-def test_grey_camera_is_flagged_by_the_absolute_limit() -> None:
+def test_grey_camera_is_not_flagged_for_being_grey_but_a_cold_one_is() -> None:
+    # A night or IR camera sends grey pictures: that is its normal, not a fault.
     grey = _steady(seed=13, colourfulness=0.005)
-    issue = check_grayscale(CLEAN | {"colourfulness": 0.005}, grey, POLICY)
+    assert check_grayscale(CLEAN | {"colourfulness": 0.005}, grey, POLICY) is None
+    issue = check_grayscale(CLEAN | {"colourfulness": 0.005}, _cold(), POLICY)
     assert issue is not None and "absolute 0.012" in issue.detail
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 
 import cv2
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from framegate.detectors.inspector import CameraInspector, decode_for_checks
 from framegate.detectors.policy import Policy
-from tests.factories import jpeg, photo
+from tests.factories import jittered, jpeg, photo
 
 MAX = 50_000_000
 
@@ -20,18 +21,28 @@ def stream(name: str, n: int, seed: int) -> list[bytes]:
     rng = np.random.default_rng(seed)
     base = photo(name)
     out = []
-    for i in range(n):
+    x, y, vx, vy = 300.0, 300.0, 14.0, 5.0
+    for _ in range(n):
         m = np.float32([[1, 0, rng.uniform(-1, 1)], [0, 1, rng.uniform(-1, 1)]])
         f = cv2.warpAffine(base, m, (640, 480), borderMode=cv2.BORDER_REFLECT).astype(np.float32)
-        x = 40 + 25 * i
-        f[300:380, x % 560 : x % 560 + 60] = (40, 120, 200)  # a passer-by
+        vx, vy = vx + rng.normal(0, 2), vy + rng.normal(0, 2)  # wanders, never repeats a path
+        x, y = x + vx, y + vy
+        if not 0 <= x <= 580:
+            vx, x = -vx, float(np.clip(x, 0, 580))
+        if not 150 <= y <= 400:
+            vy, y = -vy, float(np.clip(y, 150, 400))
+        f[int(y) : int(y) + 80, int(x) : int(x) + 60] = (40, 120, 200)  # a passer-by
+        x2 = 580 - (x * 1.7 + 37 * len(out)) % 580  # and another, on its own path
+        f[100:150, int(x2) : int(x2) + 50] = (200, 180, 60)
         f = f * rng.uniform(0.97, 1.03) + rng.normal(0, 1.5, f.shape)
         out.append(jpeg(np.clip(f, 0, 255).astype(np.uint8), 90))
     return out
 
 
-def warmed(frames: list[bytes], dt: float = 0.1) -> tuple[CameraInspector, float]:
-    insp = CameraInspector(Policy().for_camera("cam"), camera_id="cam")
+def warmed(
+    frames: list[bytes], dt: float = 0.1, policy: Policy | None = None
+) -> tuple[CameraInspector, float]:
+    insp = CameraInspector((policy or Policy()).for_camera("cam"), camera_id="cam")
     t = 0.0
     for i, data in enumerate(frames):
         t += dt
@@ -68,11 +79,19 @@ IMAGE_FAULTS = {
 @pytest.mark.parametrize("fault", list(IMAGE_FAULTS), ids=str)
 def test_image_fault_is_flagged_and_clean_frame_is_not(fault: str, name: str) -> None:
     rng = np.random.default_rng(7)
-    frames = stream(name, 14, seed=1)
-    insp, t = warmed(frames[:12])
-    assert checks(insp, frames[12], t + 0.1) == set()
-    clean = cv2.imdecode(np.frombuffer(frames[13], np.uint8), cv2.IMREAD_COLOR)
+    frames, state, t = _warm_camera(name)
+    insp = CameraInspector.from_state(json.loads(state), Policy().for_camera("cam"))
+    assert insp.kind == "fixed"  # recognised within its first 30 frames
+    assert checks(insp, frames[30], t + 0.1) == set()
+    clean = cv2.imdecode(np.frombuffer(frames[31], np.uint8), cv2.IMREAD_COLOR)
     assert fault in checks(insp, jpeg(IMAGE_FAULTS[fault](clean, rng)), t + 0.2)
+
+
+@cache
+def _warm_camera(name: str) -> tuple[list[bytes], str, float]:
+    frames = stream(name, 32, seed=1)
+    insp, t = warmed(frames[:30])
+    return frames, json.dumps(insp.state()), t
 
 
 def test_night_camera_is_not_dark_but_a_broken_one_is() -> None:
@@ -102,11 +121,15 @@ def test_exact_near_duplicate_and_frozen() -> None:
 
 
 def test_camera_moved_reported_once_then_new_reference() -> None:
-    frames = stream("china", 30, seed=4)
-    insp, t = warmed(frames[:24])
+    # a view must have been the reference for camera_moved.min_age (100) clean frames; over
+    # that long, two boxes wandering over a still photo come back near where they were, so
+    # the duplicate checks are left out of this one
+    frames = stream("china", 116, seed=4)
+    quiet = Policy.model_validate({"cameras": {"cam": {"near_duplicate": {"enabled": False}}}})
+    insp, t = warmed(frames[:110], policy=quiet)
     m = np.float32([[1, 0, 70], [0, 1, 30]])
     reports = []
-    for k, data in enumerate(frames[24:30]):
+    for k, data in enumerate(frames[110:116]):
         f = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         moved = cv2.warpAffine(f, m, (640, 480), borderMode=cv2.BORDER_REFLECT)
         reports.append("camera_moved" in checks(insp, jpeg(moved), t + 0.1 * (k + 1)))
@@ -114,15 +137,15 @@ def test_camera_moved_reported_once_then_new_reference() -> None:
 
 
 def test_obstructed_and_dropped_frames() -> None:
-    frames = stream("astronaut", 26, seed=5)
-    insp, t = warmed(frames[:24])
+    frames = stream("astronaut", 32, seed=5)
+    insp, t = warmed(frames[:30])
     state = insp.state()
-    f = cv2.imdecode(np.frombuffer(frames[24], np.uint8), cv2.IMREAD_COLOR)
+    f = cv2.imdecode(np.frombuffer(frames[30], np.uint8), cv2.IMREAD_COLOR)
     f[:, :400] = (40, 50, 60)
     assert "obstructed" in checks(insp, jpeg(f), t + 0.1)
     insp = CameraInspector.from_state(state, Policy().defaults)
-    assert checks(insp, frames[24], t + 0.15) == set()  # jitter is not a drop
-    assert "dropped_frames" in checks(insp, frames[25], t + 0.15 + 0.6)
+    assert checks(insp, frames[30], t + 0.15) == set()  # jitter is not a drop
+    assert "dropped_frames" in checks(insp, frames[31], t + 0.15 + 0.6)
 
 
 def test_state_round_trip_gives_identical_decisions() -> None:
@@ -140,41 +163,36 @@ def test_state_round_trip_gives_identical_decisions() -> None:
         ra = a.inspect(img, frame_id=str(k), captured_at=t + 0.1 * (k + 1))
         rb = b.inspect(img, frame_id=str(k), captured_at=t + 0.1 * (k + 1))
         assert ra == rb
-    assert len(json.dumps(a.state())) < 20_000
+    assert len(json.dumps(a.state())) < 30_000
 
 
-@pytest.mark.parametrize(
-    ("distance", "step", "flagged"),
-    [
-        # Measured on vtest.avi (frame 416, seed 0): a resized copy of the frame 6 back,
-        # taken in a quiet spell, so the previous frame is only 3.9x further than the source.
-        (0.00094, 0.00362, True),
-        # A re-encoded copy while the scene moves: far closer to its source than to anything.
-        (0.0010, 0.0350, True),
-        # A passer-by back where it was 22 frames ago (the test stream above): as close, in
-        # ratio, but 4x further than re-encoding leaves a copy.
-        (0.0042, 0.0256, False),
-        # A still spell: the previous frame is even closer than the older match.
-        (0.0004, 0.0005, False),
-    ],
-)
-def test_near_duplicate_step_rule(distance: float, step: float, flagged: bool) -> None:
-    from framegate.detectors.sequence import check_near_history
-
-    p = Policy().defaults
-    issue = check_near_history(distance, step, 6, 0.006, "cam:1", p)
-    assert (issue is not None) == flagged
+def test_kind_is_recognised_and_can_be_pinned() -> None:
+    frames = stream("coffee", 30, seed=8)
+    insp, _ = warmed(frames)
+    assert insp.kind == "fixed"
+    pinned = Policy.model_validate({"cameras": {"cam": {"kind": "snapshot"}}}).for_camera("cam")
+    assert CameraInspector(pinned).kind == "snapshot"
 
 
-def test_near_duplicate_waits_for_enough_matches() -> None:
-    # A still photo's first frames can look continuous; the gate opens only after
-    # near_duplicate.min_frames baseline frames, by when such a camera shows it has none.
-    from framegate.detectors.sequence import repeat_tolerance
-    from framegate.detectors.sequence_baseline import RobustBaseline
+def test_unrelated_photos_make_a_snapshot_camera_and_are_not_flagged_for_varying() -> None:
+    names = ["astronaut", "coffee", "chelsea", "rocket", "china", "flower", "immunohistochemistry"]
+    insp = CameraInspector(Policy().for_camera("shelf"), camera_id="shelf")
+    flagged = []
+    for i in range(42):
+        bgr = jittered(photo(names[i % len(names)]), seed=i)
+        bgr = np.ascontiguousarray(np.roll(bgr, 37 * i, axis=1))  # never the same picture
+        res = insp.inspect(
+            decode_for_checks(jpeg(bgr), max_pixels=MAX), frame_id=str(i), captured_at=2.0 * i
+        )
+        flagged += [x.check.value for x in res.issues]
+    assert insp.kind == "snapshot"
+    assert not set(flagged) & {"obstructed", "camera_moved", "frozen", "dark", "noisy"}
 
-    p = Policy().defaults
-    base = RobustBaseline(("match_distance", "step_distance"), window=64, warmup=8)
-    for k in range(p.near_duplicate.min_frames):
-        assert repeat_tolerance(base, p) != repeat_tolerance(base, p)  # nan
-        base.update({"match_distance": 0.02 + 0.001 * (k % 5), "step_distance": 0.01})
-    assert repeat_tolerance(base, p) > 0
+
+def test_rebaseline_restarts_the_views_and_baselines_but_keeps_the_kind() -> None:
+    frames = stream("china", 30, seed=9)
+    insp, t = warmed(frames[:28])
+    insp.rebaseline()
+    assert insp.kind == "fixed"
+    assert checks(insp, frames[28], t + 0.1) == set()
+    assert insp.state()["views"]["views"][0]["age"] == 0

@@ -9,7 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from framegate.detectors.annotations import box_iou, check_annotations
-from framegate.detectors.hashing import FleetHashIndex, HashHistory
+from framegate.detectors.hashing import FleetHashIndex, FrameKey, HashHistory
+from framegate.detectors.image_metrics import DESCRIPTOR_LEN
 from framegate.detectors.inspector import decode_reduce_for
 from framegate.detectors.policy import Policy, ratio_score
 from framegate.schemas.frames import Annotation
@@ -84,36 +85,40 @@ def test_box_iou_of_one_pair(a, b, expected) -> None:
     assert box_iou([b], [a])[0, 0] == pytest.approx(expected)
 
 
+def _key(digest: int, hash64: int, seed: int) -> FrameKey:
+    d = np.random.default_rng(seed).normal(0, 1, DESCRIPTOR_LEN).astype(np.float32)
+    return FrameKey(np.uint64(digest), np.uint64(hash64), d / np.linalg.norm(d))
+
+
 def test_fleet_index_finds_copies_from_other_cameras_only() -> None:
-    rng = np.random.default_rng(3)
     idx = FleetHashIndex(size=16, max_bits=4)
-    a = rng.random(256) > 0.5
-    idx.add(a, camera_id="cam-1", frame_id="cam-1:9")
-    near = a.copy()
-    near[:2] = ~near[:2]  # two low-frequency bits differ
-    assert idx.query(near, camera_id="cam-2").frame_id == "cam-1:9"
-    assert idx.query(near, camera_id="cam-1") is None
-    assert idx.query(rng.random(256) > 0.5, camera_id="cam-2") is None
+    idx.add(_key(1, 0b1111, seed=3), camera_id="cam-1", frame_id="cam-1:9", at=0.0)
+    near = _key(2, 0b1100, seed=3)  # two hash bits differ, same descriptor
+    assert idx.query(near, camera_id="cam-2", at=1.0).frame_id == "cam-1:9"
+    assert idx.query(near, camera_id="cam-1", at=1.0) is None
+    assert idx.query(_key(3, 0b1100, seed=4), camera_id="cam-2", at=1.0) is None
     again = FleetHashIndex.from_state(idx.state())
-    assert again.query(near, camera_id="cam-2") == idx.query(near, camera_id="cam-2")
+    assert again.query(near, camera_id="cam-2", at=1.0) == idx.query(
+        near, camera_id="cam-2", at=1.0
+    )
 
 
 def test_hash_history_is_bounded_and_round_trips() -> None:
-    rng = np.random.default_rng(4)
     h = HashHistory(size=8)
-    fps = [rng.normal(0, 1, 36).astype(np.float32) for _ in range(20)]
-    for k, fp in enumerate(fps):
-        h.add(k.to_bytes(8, "big"), fp, frame_id=f"cam:{k}")
+    keys = [_key(k, 0, seed=k) for k in range(20)]
+    for k, key in enumerate(keys):
+        h.add(key, frame_id=f"cam:{k}", at=float(k))
     assert len(h) == 8
-    assert h.has_digest((19).to_bytes(8, "big")) == 1
-    assert h.has_digest((5).to_bytes(8, "big")) is None
+    assert h.has_digest(np.uint64(19)) == 1
+    assert h.has_digest(np.uint64(5)) is None
     assert h.frame_id(5) == "cam:15"
     again = HashHistory.from_state(json.loads(json.dumps(h.state())))
-    assert again.nearest(fps[15], skip_recent=0) == h.nearest(fps[15], skip_recent=0)
-    distance, back = h.nearest(fps[15], skip_recent=0)
-    assert back == 5 and distance < 1e-3
+    np.testing.assert_array_equal(
+        again.distances(keys[15].descriptor), h.distances(keys[15].descriptor)
+    )
+    assert int(np.argmin(h.distances(keys[15].descriptor))) + 1 == 5
     smaller = HashHistory.from_state(h.state(), size=4)  # keeps the most recent frames
-    assert smaller.frame_id(1) == "cam:19" and smaller.has_digest((15).to_bytes(8, "big")) is None
+    assert smaller.frame_id(1) == "cam:19" and smaller.has_digest(np.uint64(15)) is None
 
 
 @pytest.mark.parametrize(

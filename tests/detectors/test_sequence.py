@@ -9,21 +9,17 @@ import cv2
 import numpy as np
 import pytest
 
-from framegate.detectors.hashing import HashHistory
 from framegate.detectors.image_metrics import FrameMeasures, measure
 from framegate.detectors.policy import CameraPolicy, DroppedFramesPolicy
 from framegate.detectors.sequence import (
     SEQUENCE_METRICS,
     change,
     check_dropped,
-    check_exact,
     check_moved,
-    check_near_history,
     check_obstructed,
     check_repeat,
     is_still,
     obstructed_fraction,
-    repeat_tolerance,
     still_limit,
     view_match,
 )
@@ -47,35 +43,31 @@ def _shifted(name: str, dx: int) -> np.ndarray:
     return cv2.warpAffine(photo(name), m, (640, 480), borderMode=cv2.BORDER_REFLECT)
 
 
-# An ordinary fixed camera at 5 frames/s: what its sequence metrics usually are.
+# An ordinary fixed camera at 5 frames/s: what its sequence metrics (and, at its view, how
+# well frames match the view) usually are.
 USUAL = {
     "change": 2.0,
     "change_peak": 20.0,
     "interval": 0.2,
-    "match_distance": 0.05,
-    "step_distance": 0.04,
     "view_match": 0.9,
     "view_shift": 0.002,
 }
-assert set(USUAL) == set(SEQUENCE_METRICS)
+NAMES = (*SEQUENCE_METRICS, "view_match", "view_shift")
+assert set(USUAL) == set(NAMES)
 
 
 def _baseline(seed: int, frames: int = 24, spread: float = 0.05, **usual: float) -> RobustBaseline:
     """A warm baseline of sequence metrics scattering by ``spread`` (relative) around ``usual``."""
     rng = np.random.default_rng(seed)
     centre = USUAL | usual
-    base = RobustBaseline(SEQUENCE_METRICS)
+    base = RobustBaseline(NAMES)
     for _ in range(frames):
         base.update({k: v * (1 + rng.normal(0, spread)) for k, v in centre.items()})
     return base
 
 
 def _cold() -> RobustBaseline:
-    return RobustBaseline(SEQUENCE_METRICS)
-
-
-def _fp(seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).normal(0, 100, 36).astype(np.float32)
+    return RobustBaseline(NAMES)
 
 
 # --- change ----------------------------------------------------------------------------------
@@ -162,93 +154,6 @@ def test_frozen_on_a_cold_camera_and_with_zero_change() -> None:
     issue = check_repeat(0.0, 0.0, 3, _cold(), POLICY)
     assert issue is not None and issue.score >= 0.95
     assert "5 consecutive frames" in issue.detail
-
-
-# --- exact duplicates ------------------------------------------------------------------------
-
-
-def test_exact_duplicate_names_the_earlier_frame_and_how_far_back() -> None:
-    history = HashHistory(size=8)
-    for i in range(4):
-        history.add(bytes([i]) * 8, _fp(i), frame_id=f"cam-1:{i}")
-    issue = check_exact(history, bytes([1]) * 8, POLICY)
-    assert issue is not None and issue.check == Check.EXACT_DUPLICATE
-    assert issue.score >= 0.95
-    assert "cam-1:1" in issue.detail and "3 frames back" in issue.detail
-    assert "1 frame back" in check_exact(history, bytes([3]) * 8, POLICY).detail
-    assert check_exact(history, bytes([9]) * 8, POLICY) is None
-
-
-def test_exact_duplicate_of_a_frame_without_id() -> None:
-    history = HashHistory(size=4)
-    history.add(b"abcdefgh", _fp(0))
-    assert "this camera's frame" in check_exact(history, b"abcdefgh", POLICY).detail
-
-
-def test_exact_duplicate_of_real_pixels_but_not_of_a_jittered_copy() -> None:
-    history = HashHistory(size=8)
-    for seed in range(3):
-        m = _measured("rocket", seed)
-        history.add(m.digest, m.fingerprint, frame_id=f"f{seed}")
-    assert check_exact(history, measure(jittered(photo("rocket"), 1)).digest, POLICY) is not None
-    assert check_exact(history, _measured("rocket", seed=7).digest, POLICY) is None
-
-
-# --- near duplicates of older frames ---------------------------------------------------------
-
-
-def test_repeat_tolerance_is_unknown_until_enough_frames() -> None:
-    assert math.isnan(repeat_tolerance(_cold(), POLICY))
-    young = _baseline(seed=5, frames=19, match_distance=0.05, step_distance=0.04)
-    assert math.isnan(repeat_tolerance(young, POLICY))
-    grown = _baseline(seed=5, frames=20, match_distance=0.05, step_distance=0.04)
-    assert repeat_tolerance(grown, POLICY) > 0
-
-
-def test_repeat_tolerance_is_half_the_5th_percentile_of_ordinary_matches() -> None:
-    base = _baseline(seed=6, frames=40, spread=0.2, match_distance=0.05, step_distance=0.04)
-    assert repeat_tolerance(base, POLICY) == pytest.approx(
-        0.5 * base.quantile("match_distance", 0.05)
-    )
-    assert repeat_tolerance(base, POLICY) < 0.5 * base.median("match_distance")
-
-
-def test_repeat_tolerance_is_unknown_on_a_camera_without_continuity() -> None:
-    # every frame is as close to old frames as to its predecessor: a copy cannot be told
-    static = _baseline(seed=7, frames=30, match_distance=0.01, step_distance=0.05)
-    assert math.isnan(repeat_tolerance(static, POLICY))
-
-
-@pytest.mark.parametrize(
-    ("distance", "step", "fired"),
-    [
-        (0.001, 0.05, True),  # a copy: far closer to the old frame than to the previous one
-        (0.0, 0.05, True),
-        (0.001, 0.002, False),  # predecessor just as close: an ordinary quiet frame
-        (0.02, 0.05, False),  # not within the tolerance
-        (0.001, float("nan"), True),  # no previous frame: the tolerance alone
-    ],
-    ids=["copy", "identical-fingerprint", "quiet-scene", "too-far", "no-previous"],
-)
-def test_near_duplicate_of_an_older_frame(distance: float, step: float, fired: bool) -> None:
-    issue = check_near_history(distance, step, 12, 0.01, "cam-1:40", POLICY)
-    assert (issue is not None) == fired
-    if fired:
-        assert issue.check == Check.NEAR_DUPLICATE
-        assert "cam-1:40" in issue.detail and "12 frames back" in issue.detail
-
-
-@pytest.mark.parametrize(
-    ("tol", "back"), [(float("nan"), 12), (0.0, 12), (0.01, 0)], ids=["unknown", "zero", "nothing"]
-)
-def test_near_duplicate_needs_a_tolerance_and_an_older_frame(tol: float, back: int) -> None:
-    assert check_near_history(0.0, 0.05, back, tol, "cam-1:40", POLICY) is None
-
-
-def test_near_duplicate_closer_copies_score_higher() -> None:
-    scores = [check_near_history(d, 0.05, 5, 0.01, "", POLICY).score for d in (0.004, 0.002)]
-    assert scores[1] > scores[0]
-    assert "this camera's frame" in check_near_history(0.001, 0.05, 5, 0.01, "", POLICY).detail
 
 
 # --- dropped frames --------------------------------------------------------------------------
