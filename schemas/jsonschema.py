@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from framegate.schemas.actions import Action, AuditRecord
 from framegate.schemas.alerts import Alert
 from framegate.schemas.deadletter import DeadLetter
 from framegate.schemas.frames import Frame
@@ -19,6 +20,8 @@ MESSAGES: dict[str, type[BaseModel]] = {
     "relabel": RelabelRequest,
     "alerts": Alert,
     "deadletter": DeadLetter,
+    "control": Action,
+    "audit": AuditRecord,
 }
 
 

@@ -61,9 +61,9 @@ def create_app(settings: Settings | None = None) -> Worker:
             )
         )
     outputs = Outputs(topics, metrics, settings)
-    gate = GateAgent(runtime, topics, outputs, metrics, tables.camera_state)
+    gate = GateAgent(runtime, topics, outputs, metrics, tables.camera_state, *tables.operators())
     fleet = FleetAgent(settings, topics, outputs, tables.fleet_state)
-    web = Web(settings, metrics)
+    web = Web(settings, metrics, actions=topics.control)
     for part in (gate, fleet, web):
         part.install(app)
     return Worker(app, runtime, topics, tables, metrics, gate, fleet, web)

@@ -281,3 +281,73 @@ def demo(duration: float, cameras: int, fps: float) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _send_action(**fields: object) -> str:
+    """Sends one action to the control topic (keyed by camera); returns its action_id."""
+    import getpass
+    import uuid
+    from datetime import UTC, datetime
+
+    from framegate.schemas.actions import Action
+    from framegate.streams.kafka.clients import producer as make_producer
+
+    action = Action(
+        action_id=str(uuid.uuid4()),
+        requested_at=datetime.now(tz=UTC),
+        actor=f"cli:{getpass.getuser()}",
+        **fields,  # type: ignore[arg-type]
+    )
+
+    async def send(settings: Settings) -> None:
+        producer = make_producer(settings)
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                settings.topic("control"),
+                key=action.camera_id.encode(),
+                value=action.model_dump_json().encode(),
+            )
+        finally:
+            await producer.stop()
+
+    with broker_for(_settings()) as settings:
+        asyncio.run(send(settings))
+    return action.action_id
+
+
+@main.command()
+@click.argument("camera")
+@click.option("--metric", help="Only this drift statistic (scene references are kept).")
+@click.option("--note", default="", help="Why, for the audit trail.")
+def rebaseline(camera: str, metric: str | None, note: str) -> None:
+    """Declare CAMERA's present state its new normal (after maintenance, a move, a new lens).
+
+    The worker that owns the camera restarts its drift references (and its scene references
+    unless --metric is given) and publishes an audit record on the audit topic
+    (`framegate tail audit`).
+    """
+    action_id = _send_action(kind="rebaseline", camera_id=camera, metric=metric, note=note)
+    click.echo(f"re-baseline of {camera} requested (action {action_id})")
+
+
+@main.command()
+@click.argument("camera")
+@click.argument("check")
+@click.option("--for", "duration", type=float, default=3600.0, show_default=True, help="Seconds.")
+@click.option("--note", default="", help="Why, for the audit trail.")
+def mute(camera: str, check: str, duration: float, note: str) -> None:
+    """Stop CHECK's alerts on CAMERA for a time (resolutions are still sent)."""
+    action_id = _send_action(
+        kind="mute", camera_id=camera, check=check, duration_s=duration, note=note
+    )
+    click.echo(f"{check} on {camera} muted for {duration:g} s (action {action_id})")
+
+
+@main.command()
+@click.argument("camera")
+@click.argument("alert_id")
+def ack(camera: str, alert_id: str) -> None:
+    """Acknowledge ALERT_ID of CAMERA: it stops showing as new and is not sent again."""
+    action_id = _send_action(kind="acknowledge", camera_id=camera, alert_id=alert_id)
+    click.echo(f"alert {alert_id} acknowledged (action {action_id})")

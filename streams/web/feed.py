@@ -2,7 +2,7 @@
 
 Every worker runs one :class:`FleetFeed` (started by :class:`.views.Web`), and so does
 ``framegate status``. It is a plain aiokafka consumer with no group (``group_id=None``) that
-is assigned every partition of the quality, relabel, alerts and dead-letter topics, so each
+is assigned every partition of the quality, relabel, alerts, dead-letter and audit topics, so each
 worker's dashboard shows the whole fleet whichever input partitions the worker owns. On
 start it reads back a bounded backlog (the last ``backfill[topic]`` messages of each
 partition) so a dashboard opened after a restart is not empty. It commits nothing and never
@@ -15,27 +15,54 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import cv2
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import TypeAdapter, ValidationError
 
+from framegate.detectors.decode import read_size
 from framegate.schemas import Alert, DeadLetter, InvalidMessage, QualityReport, RelabelRequest
+from framegate.schemas.actions import AuditRecord
+from framegate.schemas.frames import Annotation
 from framegate.schemas.settings import Settings
 from framegate.streams.kafka.clients import reader
+from framegate.streams.web.explorer import make_inspector_image
 from framegate.streams.web.fleetview import FleetView, make_thumbnail
 from framegate.streams.worker.intake import image_bytes, parse
 
 log = logging.getLogger(__name__)
 
-OUTPUT_TOPICS = ("quality", "relabel", "alerts", "deadletter")
-BACKFILL: Mapping[str, int] = {"quality": 2000, "relabel": 100, "alerts": 500, "deadletter": 200}
+OUTPUT_TOPICS = ("quality", "relabel", "alerts", "deadletter", "audit")
+BACKFILL: Mapping[str, int] = {
+    "quality": 2000,
+    "relabel": 100,
+    "alerts": 500,
+    "deadletter": 200,
+    "audit": 2000,
+}
 """Messages per partition read back on start, per topic."""
 
 Event = tuple[str, dict[str, Any]]
+ANNOTATIONS = TypeAdapter(list[Annotation])
+Images = tuple[bytes | None, bytes | None, tuple[int, int] | None]
+
+
+def annotations_of(value: bytes | None) -> list[Annotation]:
+    """The ground truth a relabel request carries (``annotations``, as on its frame), if any.
+
+    Read from the message's JSON so that a producer sending them is shown without a schema
+    change; malformed annotations are dropped, never fatal.
+    """
+    try:
+        found = json.loads(value or b"null")
+        return ANNOTATIONS.validate_python(found.get("annotations") or [])
+    except (ValueError, AttributeError, ValidationError):
+        return []
 
 
 class FleetFeed:
@@ -75,6 +102,8 @@ class FleetFeed:
         self._consumer: AIOKafkaConsumer | None = None
         self._next: dict[TopicPartition, int] = {}
         self._subscribers: set[asyncio.Queue[Event | None]] = set()
+        #: Called with every alert read (as the view keeps it), e.g. the webhook's ``offer``.
+        self.alert_listeners: list[Callable[[dict[str, Any]], Any]] = []
 
     # -- subscribers ----------------------------------------------------------------------
 
@@ -151,19 +180,29 @@ class FleetFeed:
                 self.view.add_report(report)
         elif topic == "alerts":
             for alert in self._parse(Alert, values):
-                self.publish("alert", self.view.add_alert(alert))
+                item = self.view.add_alert(alert)
+                self.publish("alert", item)
+                for listener in self.alert_listeners:
+                    listener(item)
+        elif topic == "audit":
+            for record in self._parse(AuditRecord, values):
+                self.publish("audit", self.view.operations.add(record))
         elif topic == "deadletter":
             for record in self._parse(DeadLetter, values):
                 self.view.add_dead_letter(record)
         elif topic == "relabel":
-            requests = self._parse(RelabelRequest, values)
-            # Only the newest requests stay on the dashboard; only they get a thumbnail.
-            keep = len(requests) - self.view.flagged_size
+            kept = [(v, self._parse(RelabelRequest, [v])) for v in values]
+            requests = [(v, parsed[0]) for v, parsed in kept if parsed]
+            # Only the newest requests stay on the dashboard; only they get images.
+            keep = len(requests) - max(self.view.flagged_size, self.view.explorer.images_size)
             loop = asyncio.get_running_loop()
-            for index, request in enumerate(requests):
-                thumbnail = None
+            for index, (value, request) in enumerate(requests):
+                thumbnail = inspector = size = None
                 if self.thumbnails and index >= keep:
-                    thumbnail = await loop.run_in_executor(None, self._thumbnail, request)
+                    thumbnail, inspector, size = await loop.run_in_executor(
+                        None, self._images, request
+                    )
+                self.view.explorer.add_flagged(request, annotations_of(value), inspector, size)
                 self.publish("flagged", self.view.add_relabel(request, thumbnail))
 
     def _parse(self, model: type[Any], values: list[bytes | None]) -> list[Any]:
@@ -178,14 +217,21 @@ class FleetFeed:
                 )
         return parsed
 
-    def _thumbnail(self, request: RelabelRequest) -> bytes | None:
+    def _images(self, request: RelabelRequest) -> Images:
+        """Thumbnail, inspector image and source (width, height) of a flagged frame, from
+        its inline data or allowed ``file://`` URI only (the intake's rule)."""
         try:
-            return make_thumbnail(
-                image_bytes(request.image, self.settings), max_pixels=self.settings.max_pixels
+            data = image_bytes(request.image, self.settings)
+            width, height, _ = read_size(data, max_pixels=self.settings.max_pixels)
+            limit = self.settings.max_pixels
+            return (
+                make_thumbnail(data, max_pixels=limit),
+                make_inspector_image(data, max_pixels=limit),
+                (width, height),
             )
         except (InvalidMessage, ValueError, OSError, cv2.error) as exc:  # listed, not shown
-            log.debug("no thumbnail for %s: %s", request.frame_id, exc)
-            return None
+            log.debug("no images for %s: %s", request.frame_id, exc)
+            return None, None, None
 
     async def run(self, *, retry_s: float = 5.0) -> None:
         """Follows the topics until cancelled; reconnects after any error."""

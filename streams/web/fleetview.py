@@ -24,6 +24,8 @@ import cv2
 from framegate.detectors.decode import decode_image, read_size, reduction_for
 from framegate.schemas import Alert, DeadLetter, QualityReport, RelabelRequest
 from framegate.streams.media import encode_jpeg
+from framegate.streams.web.explorer import Explorer
+from framegate.streams.web.operations import Operations
 
 THUMBNAIL_WIDTH = 160
 
@@ -113,6 +115,7 @@ class _Camera:
         self.flagged_total = 0
         self.last_seen: float = 0.0
         self.last_captured_at: str | None = None
+        self.lag_s: float | None = None  # processed_at - captured_at of the latest report
         self.last_metrics: dict[str, float] = {}
         self.window = _Window(span_s)
         # [bucket start (epoch s), frames, {metric: sum}], oldest first.
@@ -201,6 +204,8 @@ class FleetView:
         self.reports_total = 0
         self.relabel_total = 0
         self.alerts_total = 0
+        self.operations = Operations(clock=clock)
+        self.explorer = Explorer(max_cameras=max_cameras)
 
     # -- input ----------------------------------------------------------------------------
 
@@ -225,8 +230,10 @@ class FleetView:
         camera.flagged_total += bool(checks)
         camera.last_seen = max(camera.last_seen, report.processed_at.timestamp())
         camera.last_captured_at = report.captured_at.isoformat()
+        camera.lag_s = (report.processed_at - report.captured_at).total_seconds()
         camera.last_metrics = dict(report.metrics)
         self.reports_total += 1
+        self.explorer.add_report(report)
 
         for name in report.metrics:
             if name not in camera.metric_names and len(camera.metric_names) < self.max_metrics:
@@ -324,6 +331,10 @@ class FleetView:
                     "flagged_total": camera.flagged_total,
                     "last_seen": camera.last_seen,
                     "last_captured_at": camera.last_captured_at,
+                    "last_frame_age_s": round(now - camera.last_seen, 3)
+                    if camera.last_seen
+                    else None,
+                    "lag_s": None if camera.lag_s is None else round(camera.lag_s, 3),
                     "last_metrics": {k: round(v, 4) for k, v in camera.last_metrics.items()},
                     "open_alerts": open_by_camera.get(camera.camera_id, 0),
                     **self._rates(camera.window, now),

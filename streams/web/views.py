@@ -12,8 +12,17 @@
 ``GET /api/deadletters``               the latest dead-letter records, newest first
 ``GET /api/thumbnails/<id>.jpg``       a flagged frame's thumbnail (160 px JPEG)
 ``GET /api/events``                    live feed, server-sent events: ``alert``, ``flagged``,
-                                       ``overview`` (every 2 s)
+                                       ``audit``, ``overview`` (every 2 s)
+``GET /api/audit``                     the latest audit records and the mutes in force
+``GET /api/inspect``, ``/api/explore``,  the frame inspector and the explorer
+``/api/frames/<id>.jpg``,                (:mod:`framegate.streams.web.explore_pages`)
+``/api/distribution``
+``POST /api/actions``                  an operator's action (acknowledge, mute, unmute,
+                                       rebaseline) onto ``framegate.control``
 =====================================  ==========================================================
+
+With ``FRAMEGATE_WEBHOOK_URL`` set, every alert the feed reads is also POSTed there
+(:mod:`framegate.streams.web.webhook`).
 
 Several workers: every worker's dashboard reads the *output* topics with its own group-less
 consumer (:mod:`framegate.streams.web.feed`), so any worker shows the whole fleet, whichever input
@@ -28,6 +37,14 @@ accepted as ``Authorization: Bearer <token>``, as the ``framegate_token`` cookie
 ``/?access_token=<token>``, which sets that cookie (HttpOnly, SameSite=Strict) and redirects
 to ``/`` so the token leaves the address bar. Faust's own ``/router`` and ``/table`` views are
 not covered by the token; keep the port on a private network (it binds 127.0.0.1 by default).
+
+Actions (``POST /api/actions``, a JSON body: ``kind``, ``camera_id`` and what the kind needs)
+need the token as every API does, and are refused (403) unless they come from the dashboard
+itself: the ``X-Requested-With: framegate`` header, an ``Origin`` (or ``Referer``) naming
+this host, no cross-site ``Sec-Fetch-Site`` (:func:`.operations.same_origin`); the cookie is
+SameSite=Strict besides. The action is sent keyed by camera, applied by the worker owning
+the camera, and its audit record comes back on ``framegate.audit`` (``202`` answers once
+the broker has the action).
 """
 
 from __future__ import annotations
@@ -45,8 +62,11 @@ from aiohttp import web as aioweb
 from faust.web import Request, Response, View
 
 from framegate.schemas.settings import Settings
+from framegate.streams.web.explore_pages import explore_pages
 from framegate.streams.web.feed import FleetFeed
 from framegate.streams.web.fleetview import FleetView
+from framegate.streams.web.operations import action_from_request, same_origin
+from framegate.streams.web.webhook import WebhookSender
 from framegate.streams.worker.metrics import CONTENT_TYPE, Metrics
 
 log = logging.getLogger(__name__)
@@ -121,18 +141,58 @@ def sse(kind: str, data: Any) -> bytes:
 class Web:
     """One worker's operators' view: the fleet model, its feed, and the pages serving it."""
 
-    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics, *, actions: Any = None) -> None:
         self.settings = settings
         self.metrics = metrics
         self.access = Access.from_settings(settings)
         self.fleet = FleetView()
         self.feed = FleetFeed(settings, self.fleet)
         self.assets: dict[str, bytes] = {}
+        self.actions = actions  # the control topic (anything with Faust's ``send``)
+        self.webhook: WebhookSender | None = None
+        if settings.webhook_url:
+            self.webhook = WebhookSender(settings.webhook_url, skip=self.acknowledged)
+            self.feed.alert_listeners.append(self.webhook.offer)
+
+    def acknowledged(self, alert: dict[str, Any]) -> bool:
+        return bool(self.fleet.operations.mark([alert])[0]["acknowledged"])
+
+    def overview(self) -> dict[str, Any]:
+        """The fleet overview, its open alerts marked acknowledged or muted."""
+        data = self.fleet.overview()
+        data["open_alerts"] = self.fleet.operations.mark(data["open_alerts"])
+        data["fleet"]["unacknowledged_alerts"] = sum(
+            not a["acknowledged"] for a in data["open_alerts"]
+        )
+        return data
+
+    async def submit(self, request: Any) -> tuple[int, dict[str, Any]]:
+        """An action POSTed by a dashboard: checked, then sent to the control topic."""
+        refused = same_origin(request.headers, request.host)
+        if refused is not None:
+            return 403, {"error": refused}
+        if self.actions is None:
+            return 503, {"error": "this worker takes no actions"}
+        try:
+            body = await request.json()
+        except ValueError:
+            return 400, {"error": "the body must be JSON"}
+        action = action_from_request(body, actor=f"dashboard@{request.remote}")
+        if isinstance(action, str):
+            return 400, {"error": action}
+        sent = await self.actions.send(
+            key=action.camera_id.encode(), value=action.model_dump_json().encode()
+        )
+        if sent is not None:
+            await sent
+        return 202, {"action_id": action.action_id, "camera_id": action.camera_id}
 
     def install(self, app: Any) -> None:
         """Load the assets, register the pages, the feed task and the shutdown hook."""
         self.assets = load_assets()
         app.task(self.follow_output_topics)
+        if self.webhook is not None:
+            app.task(self.webhook.run)
         app.on_before_shutdown.connect(self.end_live_streams)
         for path, view in self.pages().items():
             app.page(path)(view)
@@ -203,7 +263,7 @@ class Web:
 
         class FleetApi(Protected):
             async def get(self, request: Request) -> Response:
-                return self.json(fleet.overview(), headers=dict(NO_STORE))
+                return self.json(web.overview(), headers=dict(NO_STORE))
 
         class CameraApi(Protected):
             async def get(self, request: Request) -> Response:
@@ -212,6 +272,7 @@ class Web:
                     return self.json(
                         {"error": "unknown camera"}, status=404, headers=dict(NO_STORE)
                     )
+                camera["alerts"] = fleet.operations.mark(camera["alerts"])
                 return self.json(camera, headers=dict(NO_STORE))
 
         class FlaggedApi(Protected):
@@ -220,7 +281,18 @@ class Web:
 
         class AlertsApi(Protected):
             async def get(self, request: Request) -> Response:
-                return self.json(fleet.alerts(), headers=dict(NO_STORE))
+                return self.json(fleet.operations.mark(fleet.alerts()), headers=dict(NO_STORE))
+
+        class AuditApi(Protected):
+            async def get(self, request: Request) -> Response:
+                ops = fleet.operations
+                body = {"records": ops.records(), "muted": ops.muted()}
+                return self.json(body, headers=dict(NO_STORE))
+
+        class ActionsApi(Protected):
+            async def post(self, request: Request) -> Response:
+                status, body = await web.submit(request)
+                return self.json(body, status=status, headers=dict(NO_STORE))
 
         class DeadLettersApi(Protected):
             async def get(self, request: Request) -> Response:
@@ -255,7 +327,7 @@ class Web:
                 await response.prepare(request)  # type: ignore[arg-type]
                 queue = feed.subscribe()
                 try:
-                    await response.write(b"retry: 3000\n\n" + sse("overview", fleet.overview()))
+                    await response.write(b"retry: 3000\n\n" + sse("overview", web.overview()))
                     last_overview = last_write = time.monotonic()
                     while True:
                         try:
@@ -267,7 +339,7 @@ class Web:
                         now = time.monotonic()
                         chunk = sse(*item) if item[0] != "tick" else b""
                         if now - last_overview >= OVERVIEW_EVERY_S:
-                            chunk += sse("overview", fleet.overview())
+                            chunk += sse("overview", web.overview())
                             last_overview = now
                         if not chunk and now - last_write >= KEEPALIVE_S:
                             chunk = b": keep-alive\n\n"
@@ -292,4 +364,7 @@ class Web:
             "/api/deadletters": DeadLettersApi,
             "/api/thumbnails/{request_id}.jpg": Thumbnail,
             "/api/events": Events,
+            "/api/audit": AuditApi,
+            "/api/actions": ActionsApi,
+            **explore_pages(fleet.explorer, Protected),
         }

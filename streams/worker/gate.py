@@ -24,7 +24,9 @@ from framegate.detectors.gate import CameraGate, Completed
 from framegate.schemas import DeadLetterReason, Frame, InvalidMessage, Prediction
 from framegate.schemas.fleet import DriftTransition, FleetSummary, HealthTransition
 from framegate.streams.worker import pipeline
+from framegate.streams.worker.control import ControlDesk
 from framegate.streams.worker.intake import Limits, parse
+from framegate.streams.worker.liveness import LivenessWatch
 from framegate.streams.worker.metrics import Metrics
 from framegate.streams.worker.outputs import DeliveryAborted, Outbox, Outputs
 from framegate.streams.worker.runtime import Runtime
@@ -45,6 +47,9 @@ class GateAgent:
         Where results go, and how they are counted.
     camera_state
         The ``camera-state`` table (any mutable mapping in tests).
+    camera_liveness, camera_controls
+        The ``camera-liveness`` and ``camera-controls`` tables (:mod:`.liveness`,
+        :mod:`.control`); plain dicts when not given.
     """
 
     def __init__(
@@ -54,6 +59,8 @@ class GateAgent:
         outputs: Outputs,
         metrics: Metrics,
         camera_state: MutableMapping[str, Any],
+        camera_liveness: MutableMapping[str, Any] | None = None,
+        camera_controls: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.runtime = runtime
         self.settings = settings = runtime.settings
@@ -70,11 +77,28 @@ class GateAgent:
         self._checkpoints = Checkpoints(camera_state, settings.state_flush_s)
         self._lock = asyncio.Lock()
         self._stopping = False
+        self.liveness = LivenessWatch(
+            settings, topics, metrics, {} if camera_liveness is None else camera_liveness
+        )
+        self.control = ControlDesk(
+            topics,
+            outputs,
+            {} if camera_controls is None else camera_controls,
+            self.limits,
+            gate_for=self.gate,
+            save_gate=self._save_now,
+        )
 
     def install(self, app: Any) -> None:
         """Register the agent, the expiry timer and the hand-over hooks on ``app``."""
         app.agent(self.topics.inputs, name="framegate-gate")(self.check)
         app.timer(interval=1.0)(self.complete_held_frames)
+        app.timer(interval=1.0)(self.watch_liveness)
+        self.liveness.owned_partitions = lambda: {
+            tp.partition
+            for tp in app.assignor.assigned_actives()
+            if tp.topic == self.liveness.frames_topic
+        }
         app.on_partitions_revoked.connect(self.hand_over)
         app.on_before_shutdown.connect(self.save_on_shutdown)
 
@@ -94,7 +118,7 @@ class GateAgent:
         """One batch, start to finish: its outputs are confirmed by the broker on return."""
         async with self._lock:
             try:
-                outbox = await self._prepare(events)
+                outbox = await self._prepare_in_order(events)
             except Exception:  # a bug: find the culprit rather than lose the batch
                 log.exception(
                     "a batch of %d messages failed; retrying them one by one", len(events)
@@ -102,12 +126,29 @@ class GateAgent:
                 outbox = Outbox()
                 for event in events:
                     try:
-                        outbox.extend(await self._prepare([event]))
+                        outbox.extend(await self._prepare_in_order([event]))
                     except Exception as exc:
                         self.outputs.dead_letter(outbox, event, "processing", exc)
+            outbox = self.control.screen(outbox)
             await self.outputs.deliver(outbox, stopping=lambda: self._stopping)
             self._checkpoint(list(self.gates))
+            self.liveness.save_all(force=False)
             self._evict()
+
+    async def _prepare_in_order(self, events: list[Any]) -> Outbox:
+        """Runs of frames and predictions between operators' actions, each in its place."""
+        outbox, run = Outbox(), []
+        for event in events:
+            if not self.control.is_control(event):
+                run.append(event)
+                continue
+            if run:
+                outbox.extend(await self._prepare(run))
+                run = []
+            self.control.apply(outbox, event)
+        if run:
+            outbox.extend(await self._prepare(run))
+        return outbox
 
     async def _prepare(self, events: list[Any]) -> Outbox:
         """Everything ``events`` produce, built but not sent; the gates are updated."""
@@ -125,9 +166,13 @@ class GateAgent:
                 )
             except InvalidMessage as exc:
                 self.outputs.dead_letter(outbox, event, "validate", exc)
+                continue
             except Exception as exc:  # parse raises only InvalidMessage; belt and braces
                 self.outputs.dead_letter(outbox, event, "validate", exc)
         items = self._admit(items, events, outbox)
+        for item in items:
+            if isinstance(item.message, Frame):
+                self.liveness.observe(outbox, item.message, events[item.index])
         if not items:
             return outbox
         runtime = self.runtime
@@ -194,6 +239,17 @@ class GateAgent:
                 self._finish(outbox, camera_id, done, before, [])
             await self.outputs.deliver(outbox, stopping=lambda: self._stopping)
             self._checkpoint(list(self.gates))
+
+    async def watch_liveness(self) -> None:
+        """Cameras that went silent raise ``camera_offline`` (:mod:`.liveness`)."""
+        async with self._lock:
+            outbox = self.control.screen(self.liveness.tick())
+            if outbox:
+                await self.outputs.deliver(outbox, stopping=lambda: self._stopping)
+
+    def _save_now(self, camera_id: str, event: Any) -> None:
+        self._checkpoints.seen(camera_id, event)
+        self._checkpoints.save(self.gates, [camera_id], force=True)
 
     # -- cameras ----------------------------------------------------------------------------
     def gate(self, camera_id: str) -> CameraGate:
@@ -330,10 +386,12 @@ class GateAgent:
             self._checkpoints.save(self.gates, list(self.gates), force=True)
             self.gates.clear()
             self._checkpoints.clear()
+            self.liveness.hand_over()
 
     async def save_on_shutdown(self, sender: Any, **kwargs: Any) -> None:
         self._stopping = True
         self._checkpoints.save(self.gates, list(self.gates), force=True)
+        self.liveness.save_all()
 
 
 def _cameras(items: list[pipeline.Item]) -> list[str]:

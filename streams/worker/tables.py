@@ -23,6 +23,8 @@ class Tables:
 
     camera_state: faust.Table
     fleet_state: faust.Table
+    camera_liveness: faust.Table
+    camera_controls: faust.Table
 
     @classmethod
     def declare(cls, app: faust.App, settings: Settings) -> Tables:
@@ -42,7 +44,17 @@ class Tables:
             fleet_state=table(
                 "fleet-state", "The fleet drift monitor, under the single key 'fleet'."
             ),
+            camera_liveness=table(
+                "camera-liveness", "Each camera's liveness (offline, lagging) and its partition."
+            ),
+            camera_controls=table(
+                "camera-controls", "Each camera's acknowledged alerts, mutes and applied actions."
+            ),
         )
+
+    def operators(self) -> tuple[faust.Table, faust.Table]:
+        """The liveness and controls tables, in :class:`GateAgent`'s order."""
+        return self.camera_liveness, self.camera_controls
 
 
 def put(table: MutableMapping[str, Any], key: str, value: Any, event: faust.types.EventT) -> None:

@@ -23,13 +23,15 @@ DESCRIPTIONS = {
     "alerts": "Drift and camera-health alerts.",
     "deadletter": "Inputs that could not be processed, and why.",
     "fleet": "Internal: each camera's drift summaries for the fleet monitor.",
+    "control": "Operators' actions (acknowledge, mute, re-baseline), keyed by camera_id.",
+    "audit": "What the worker owning the camera did with each action.",
 }
 
 
 @dataclass(frozen=True)
 class Topics:
-    """The app's topics. ``inputs`` reads frames and predictions as one stream, so a
-    camera's two inputs meet in one agent, in order (both are keyed by camera_id and
+    """The app's topics. ``inputs`` reads frames, predictions and operators' actions as one
+    stream, so a camera's inputs meet in one agent, in order (all are keyed by camera_id and
     co-partitioned)."""
 
     frames: Any
@@ -39,6 +41,8 @@ class Topics:
     alerts: Any
     deadletter: Any
     fleet: Any
+    control: Any
+    audit: Any
     inputs: Any
     predictions_name: str
 
@@ -57,6 +61,6 @@ class Topics:
 
         return cls(
             **{name: topic(name) for name in DESCRIPTIONS},
-            inputs=topic("frames", "predictions"),
+            inputs=topic("frames", "predictions", "control"),
             predictions_name=settings.topic("predictions"),
         )

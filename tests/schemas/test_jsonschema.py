@@ -20,6 +20,7 @@ from framegate.schemas import (
     QualityReport,
     RelabelRequest,
 )
+from framegate.schemas.actions import Action, AuditRecord
 from framegate.schemas.jsonschema import MESSAGES, all_schemas
 from framegate.schemas.settings import TOPIC_NAMES
 from tests.factories import frame_doc
@@ -74,6 +75,26 @@ def _examples() -> dict[str, BaseModel]:
             payload_base64="e30=",
             truncated=False,
             at=AT,
+        ),
+        "control": Action(
+            action_id="x-1",
+            kind="mute",
+            camera_id="cam-1",
+            requested_at=AT,
+            check="frozen",
+            duration_s=600,
+        ),
+        "audit": AuditRecord(
+            action_id="x-1",
+            kind="mute",
+            camera_id="cam-1",
+            actor="ops",
+            requested_at=AT,
+            applied_at=AT,
+            worker="w-1",
+            outcome="applied",
+            check="frozen",
+            muted_until=AT,
         ),
     }
 

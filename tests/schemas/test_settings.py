@@ -115,5 +115,14 @@ def test_unknown_topic_is_refused_with_the_known_names() -> None:
 
 
 def test_public_topics_are_the_design_contract() -> None:
-    assert TOPIC_NAMES == ("frames", "predictions", "quality", "relabel", "alerts", "deadletter")
+    assert TOPIC_NAMES == (
+        "frames",
+        "predictions",
+        "quality",
+        "relabel",
+        "alerts",
+        "deadletter",
+        "control",
+        "audit",
+    )
     assert not set(INTERNAL_TOPIC_NAMES) & set(TOPIC_NAMES)

@@ -1,6 +1,7 @@
 // framegate dashboard: plain DOM and hand-drawn SVG, no dependencies, no build step.
-// Data: api/fleet, api/camera, api/flagged, api/alerts (JSON) and api/events (server-sent
-// events: "overview", "alert", "flagged"). Everything from the server is inserted as text.
+// Data: api/fleet, api/camera, api/flagged, api/alerts, api/audit, api/explore, api/inspect,
+// api/distribution (JSON) and api/events (server-sent events: "overview", "alert", "flagged",
+// "audit"). Actions are POSTed to api/actions. Everything from the server is inserted as text.
 "use strict";
 
 const PREFERRED = ["brightness", "sharpness", "contrast", "noise", "entropy", "colourfulness"];
@@ -10,8 +11,12 @@ const MAX_ALERTS = 200;
 const CHART_REFRESH_MS = 5000;
 const SVG = "http://www.w3.org/2000/svg";
 
+const LIVENESS_CHECKS = ["camera_offline", "camera_lagging"];
+const MUTE_S = 3600;
+
 const state = { metric: null, metrics: [], cameras: [], seenAlerts: new Set(),
-  seenFlagged: new Set(), lastCharts: 0 };
+  seenFlagged: new Set(), lastCharts: 0, acked: new Map(), checks: new Set(LIVENESS_CHECKS),
+  actionCells: new Map() };
 
 function $(id) { return document.getElementById(id); }
 
@@ -37,6 +42,39 @@ const pct = (x) => `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
 const num = (x) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(2));
 const epoch = (iso) => Date.parse(iso) / 1000;
 const clock = (s) => new Date(s * 1000).toISOString().slice(11, 19);
+const age = (s) => (s === null || s === undefined ? "–" : s < 90 ? `${s.toFixed(1)} s`
+  : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
+
+// -- actions --------------------------------------------------------------------------
+
+async function act(body) {
+  const response = await fetch("api/actions", { method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-Requested-With": "framegate" },
+    body: JSON.stringify(body) });
+  const answer = await response.json().catch(() => ({}));
+  const status = $("action-status");
+  status.textContent = response.ok ? `${body.kind} of ${body.camera_id} sent`
+    : `${body.kind} refused: ${answer.error || response.status}`;
+  status.className = response.ok ? "sent" : "refused";
+  return response.ok;
+}
+
+function actionsCell(camera) {
+  // kept across redraws of the table, so a choice being made is not reset
+  const kept = state.actionCells.get(camera);
+  if (kept) return kept;
+  const checks = el("select", { class: "mute-check", "aria-label": `check to mute on ${camera}` },
+    ...[...state.checks].sort().map((c) => el("option", { value: c, text: c })));
+  const mute = el("button", { type: "button", class: "mute", text: "mute 1 h" });
+  mute.onclick = () => act({ kind: "mute", camera_id: camera, check: checks.value, duration_s: MUTE_S });
+  const rebase = el("button", { type: "button", class: "rebaseline", text: "re-baseline" });
+  rebase.onclick = () => {
+    if (window.confirm(`Restart the references of ${camera}?`)) act({ kind: "rebaseline", camera_id: camera });
+  };
+  const cell = el("td", { class: "actions" }, rebase, checks, mute);
+  state.actionCells.set(camera, cell);
+  return cell;
+}
 
 // -- overview -------------------------------------------------------------------------
 
@@ -68,12 +106,16 @@ function renderOverview(o) {
     const top = Object.entries(c.issue_share)[0];
     body.append(el("tr", { "data-camera": c.camera_id },
       el("td", { text: c.camera_id }),
-      el("td", { text: c.frames_per_s.toFixed(1) }),
+      el("td", { class: "fps", text: c.frames_per_s.toFixed(1) }),
+      el("td", { class: `age${c.last_frame_age_s > 60 ? " stale" : ""}`, text: age(c.last_frame_age_s) }),
+      el("td", { class: "lag", text: age(c.lag_s) }),
       el("td", { text: c.frames_total }),
       el("td", { text: c.window_frames ? pct(c.flagged_share) : "–" }),
       el("td", { text: top ? `${top[0]} ${pct(top[1])}` : "" }),
-      el("td", { class: `alerts-n${c.open_alerts ? " firing" : ""}`, text: c.open_alerts })));
+      el("td", { class: `alerts-n${c.open_alerts ? " firing" : ""}`, text: c.open_alerts }),
+      actionsCell(c.camera_id)));
   }
+  for (const a of o.open_alerts) if (a.acknowledged) markAcknowledged(a.alert_id, a.acknowledged_by);
   state.cameras = o.cameras.map((c) => c.camera_id);
   for (const c of o.cameras) for (const m of Object.keys(c.last_metrics)) addMetric(m);
   if (Date.now() - state.lastCharts > CHART_REFRESH_MS) refreshCharts();
@@ -153,6 +195,8 @@ function addFlagged(item, prepend = true) {
     el("div", { class: "meta", title: item.frame_id, text: `${item.camera_id} · ${item.frame_id}` }),
     reasons);
   card.style.margin = "0";
+  card.onclick = () => inspect(item.request_id);
+  for (const r of item.reasons) noteCheck(r.check);
   if (prepend) box.prepend(card); else box.append(card);
   while (box.children.length > MAX_FLAGGED) {
     state.seenFlagged.delete(box.lastElementChild.dataset.requestId);
@@ -176,8 +220,45 @@ function addAlert(alert, prepend = true) {
       el("b", { text: `${alert.kind.replace("_", " ")} · ${where} · ${alert.metric}` })),
     el("div", { class: "when", text: `${alert.at} · ${alert.detector}` }),
     alert.detail ? el("div", { class: "detail", text: alert.detail }) : null);
+  if (alert.status === "firing" && alert.camera_id) {
+    const ack = el("button", { type: "button", class: "ack", text: "acknowledge" });
+    ack.onclick = () => act({ kind: "acknowledge", camera_id: alert.camera_id, alert_id: alert.alert_id });
+    item.append(el("div", { class: "ops" }, ack, alert.muted ? el("span", { class: "muted", text: "muted" }) : null));
+  }
   if (prepend) list.prepend(item); else list.append(item);
   while (list.children.length > MAX_ALERTS) list.lastElementChild.remove();
+  if (alert.acknowledged) markAcknowledged(alert.alert_id, alert.acknowledged_by);
+  else if (state.acked.has(alert.alert_id)) markAcknowledged(alert.alert_id, state.acked.get(alert.alert_id));
+}
+
+function markAcknowledged(alertId, by) {
+  state.acked.set(alertId, by);
+  for (const item of document.querySelectorAll(`#alerts li[data-alert="${CSS.escape(alertId)}"]`)) {
+    if (item.classList.contains("acknowledged")) continue;
+    item.classList.add("acknowledged");
+    item.classList.remove("new");
+    const ops = item.querySelector(".ops");
+    ops?.querySelector("button.ack")?.remove();
+    ops?.prepend(el("span", { class: "acked", text: `acknowledged by ${by || "an operator"}` }));
+  }
+}
+
+function addAudit(record, prepend = true) {
+  const list = $("audit");
+  list.querySelector(".empty")?.remove();
+  if (list.querySelector(`li[data-action="${CSS.escape(record.action_id)}"]`)) return;
+  const what = record.kind === "acknowledge" ? `acknowledge ${record.alert_id}`
+    : record.kind === "mute" ? `mute ${record.check} until ${record.muted_until}`
+    : record.kind === "unmute" ? `unmute ${record.check}` : `re-baseline${record.metric ? ` ${record.metric}` : ""}`;
+  const item = el("li", { class: `audit ${record.outcome}`, "data-action": record.action_id,
+    "data-kind": record.kind },
+    el("div", {}, el("span", { class: `badge ${record.outcome === "applied" ? "resolved" : "critical"}`,
+      text: record.outcome }), el("b", { text: `${record.camera_id} · ${what}` })),
+    el("div", { class: "when", text: `${record.applied_at} · ${record.actor} · ${record.worker}` }),
+    record.detail ? el("div", { class: "detail", text: record.detail }) : null);
+  if (prepend) list.prepend(item); else list.append(item);
+  while (list.children.length > MAX_ALERTS) list.lastElementChild.remove();
+  if (record.outcome === "applied" && record.kind === "acknowledge") markAcknowledged(record.alert_id, record.actor);
 }
 
 // -- wiring ---------------------------------------------------------------------------
@@ -192,17 +273,23 @@ function connect() {
     addAlert(JSON.parse(e.data));
     state.lastCharts = 0;  // redraw the markers with the next overview
   });
-  events.addEventListener("flagged", (e) => addFlagged(JSON.parse(e.data)));
+  events.addEventListener("flagged", (e) => { addFlagged(JSON.parse(e.data)); scheduleExplore(); });
+  events.addEventListener("audit", (e) => addAudit(JSON.parse(e.data)));
 }
 
 async function start() {
   $("metric").addEventListener("change", (e) => { state.metric = e.target.value; refreshCharts(); });
+  $("filters").addEventListener("change", () => explore());
+  $("filters").addEventListener("submit", (e) => { e.preventDefault(); explore(); });
+  $("i-close").onclick = () => $("inspector").close();
   connect();  // first, so nothing published while the lists load is missed
-  const [overview, flagged, alerts] = await Promise.all(
-    [getJSON("api/fleet"), getJSON("api/flagged"), getJSON("api/alerts")]);
+  const [overview, flagged, alerts, audit] = await Promise.all(
+    [getJSON("api/fleet"), getJSON("api/flagged"), getJSON("api/alerts"), getJSON("api/audit")]);
+  for (const record of [...audit.records].reverse()) addAudit(record);
   for (const item of flagged) addFlagged(item, false);
   for (const alert of alerts) addAlert(alert, false);
   renderOverview(overview);
+  await explore();
 }
 
 start().catch((error) => { $("live").className = "live off"; $("live").textContent = String(error); });
