@@ -8,7 +8,16 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-TOPIC_NAMES = ("frames", "predictions", "quality", "relabel", "alerts", "deadletter")
+TOPIC_NAMES = (
+    "frames",
+    "predictions",
+    "quality",
+    "relabel",
+    "alerts",
+    "deadletter",
+    "control",
+    "audit",
+)
 INTERNAL_TOPIC_NAMES = ("fleet",)
 
 
@@ -83,12 +92,37 @@ class Settings(BaseSettings):
     join_window_s: float = Field(default=10.0, gt=0, description="frame/prediction join window")
     relabel_per_hour: float = Field(default=120.0, gt=0, description="relabel budget per camera")
     drift_false_alarms_per_day: float = Field(default=0.5, gt=0, description="per camera")
-    drift_frame_rate: float = Field(default=2.0, gt=0, description="frames/s per camera")
-    drift_warmup_frames: int = Field(default=3000, ge=100, description="reference learning")
+    drift_frame_rate: float | None = Field(
+        default=None,
+        gt=0,
+        description="frames/s per camera (sets the thresholds); unset: each camera's own, "
+        "estimated from captured_at",
+    )
+    drift_warmup_frames: int = Field(
+        default=300,
+        ge=100,
+        description="frames a camera's statistic is learnt before it is watched; its reference "
+        "then keeps growing (self-starting)",
+    )
     drift_references: Path | None = Field(
         default=None, description="references file from `framegate calibrate`"
     )
     batch_within_s: float = Field(default=0.05, gt=0, description="longest wait to fill a batch")
+    liveness_offline_intervals: float = Field(
+        default=5.0, gt=1, description="silence, in the camera's usual intervals, before offline"
+    )
+    liveness_offline_min_s: float = Field(
+        default=60.0, gt=0, description="shortest silence that makes a camera offline"
+    )
+    liveness_lag_s: float = Field(
+        default=60.0, gt=0, description="delay beyond the camera's usual one that is lagging"
+    )
+    liveness_lag_frames: int = Field(
+        default=5, ge=1, description="late frames in a row before camera_lagging fires"
+    )
+    webhook_url: str | None = Field(
+        default=None, description="POST every alert as JSON here (unset: no webhook)"
+    )
 
     def topic(self, name: str) -> str:
         if name not in TOPIC_NAMES + INTERNAL_TOPIC_NAMES:
