@@ -89,6 +89,12 @@ class GateConfig(BaseModel):
         300.0, ge=0, description="hold frames of cameras that sent a prediction this recently"
     )
     max_pending: int = Field(2000, ge=1, description="frames and predictions waiting, per camera")
+    max_held_image_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=0,
+        description="inline images of held frames kept in memory, per camera; beyond, a held "
+        "frame's relabel request points at the frames topic instead",
+    )
     relabel_per_hour: float = Field(120.0, gt=0, description="relabel requests per camera-hour")
     prediction: PredictionThresholds = PredictionThresholds()
     drift: DriftConfig = DriftConfig()
@@ -165,6 +171,7 @@ class CameraGate:
         # Inline bytes of held frames, in memory only: after a restart their requests
         # point at the frames topic instead.
         self._pixels: dict[str, FrameImage] = {}
+        self._pixel_chars = 0
 
     # -- feeding ------------------------------------------------------------------------
     def frame(
@@ -210,7 +217,7 @@ class CameraGate:
             return [*done, self._complete(held, None, frame.image, now=now)]
         joined = self.join.add_frame(frame.frame_id, held, now=now)
         if joined is None:
-            self._pixels[frame.frame_id] = frame.image
+            self._keep_pixels(frame.frame_id, frame.image)
             return done
         return [*done, self._complete(held, joined.prediction, frame.image, now=now)]
 
@@ -251,7 +258,7 @@ class CameraGate:
         done = self.expire(now=now)
         if joined is None:
             return done
-        image = self._pixels.pop(prediction.frame_id, joined.frame.frame.image)
+        image = self._take_pixels(prediction.frame_id, joined.frame.frame.image)
         return [*done, self._complete(joined.frame, prediction, image, now=now)]
 
     def expire(self, *, now: float) -> list[Completed]:
@@ -259,11 +266,25 @@ class CameraGate:
         done = []
         for expired in self.join.expire(now=now):
             if expired.side == "frame":
-                image = self._pixels.pop(expired.frame_id, expired.item.frame.image)
+                image = self._take_pixels(expired.frame_id, expired.item.frame.image)
                 done.append(self._complete(expired.item, None, image, now=now))
             else:
                 self.unmatched += 1
         return done
+
+    def _keep_pixels(self, frame_id: str, image: FrameImage) -> None:
+        """Keep a held frame's inline image, within ``max_held_image_bytes`` per camera."""
+        size = len(image.data or "")
+        if self._pixel_chars + size <= self.config.max_held_image_bytes:
+            self._pixels[frame_id] = image
+            self._pixel_chars += size
+
+    def _take_pixels(self, frame_id: str, default: FrameImage) -> FrameImage:
+        image = self._pixels.pop(frame_id, None)
+        if image is None:
+            return default
+        self._pixel_chars -= len(image.data or "")
+        return image
 
     @property
     def held(self) -> int:

@@ -230,3 +230,17 @@ def test_rebaseline_scene_restarts_the_views_baselines_and_embedding_references(
         "cam-g", json.loads(json.dumps(gate.state())), Policy().for_camera("cam-g"), GateConfig()
     )
     assert restored.references.keys() == gate.references.keys()
+
+
+def test_held_frames_keep_inline_images_only_up_to_the_byte_limit():
+    one_image = len(_frame(1)[0].image.data or "")
+    gate = _gate(max_held_image_bytes=int(1.5 * one_image))
+    gate.prediction(_prediction(0, classes={"cup": 0.9, "plate": 0.1}), now=T)
+    low = {"classes": {"cup": 0.4, "plate": 0.35, "spoon": 0.25}}  # flagged: a request is due
+    assert _feed(gate, 1, T + 1) == [] and _feed(gate, 2, T + 1.1) == []
+    [first] = gate.prediction(_prediction(1, **low), now=T + 1.2)
+    [second] = gate.prediction(_prediction(2, **low), now=T + 1.3)
+    assert first.request is not None and first.request.image.data is not None
+    # over the limit: the request points at where the frame is on the topic
+    assert second.request is not None and second.request.image.uri == "kafka://f/0/2"
+    assert gate._pixel_chars == 0  # everything kept was released
