@@ -111,6 +111,7 @@ def build_request(
         reasons=kept,
         priority=p,
         prediction=prediction,
+        annotations=frame.annotations,
     )
 
 

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from framegate.schemas.base import Identifier, Message, Part, Timestamp
 from framegate.schemas.checks import CameraKind, Check, Severity
-from framegate.schemas.frames import FrameImage
+from framegate.schemas.frames import Annotation, FrameImage
 from framegate.schemas.predictions import Prediction
 
 
@@ -56,3 +56,6 @@ class RelabelRequest(Message):
     reasons: list[Issue]
     priority: Annotated[float, Field(ge=0.0, le=1.0)]
     prediction: Prediction | None = None
+    annotations: list[Annotation] = Field(
+        default_factory=list, description="the labels the camera sent with the frame"
+    )

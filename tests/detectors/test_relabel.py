@@ -113,3 +113,16 @@ def test_budget_state_round_trip_gives_identical_decisions():
 def test_budget_rejects_bad_parameters(kwargs):
     with pytest.raises(ValueError):
         RelabelBudget(**kwargs)
+
+
+def test_a_request_carries_the_labels_the_camera_sent():
+    from framegate.detectors.relabel import build_request
+    from framegate.schemas import Annotation, Frame, Issue
+    from tests.factories import frame_doc
+
+    labels = [{"label": "person", "box": [10, 20, 110, 220]}, {"label": "street"}]
+    frame = Frame.model_validate(frame_doc("cam-r", 3, annotations=labels))
+    issue = Issue(check="dark", score=0.9, threshold=0.5, severity="critical", detail="dark")
+    request = build_request(frame, [issue])
+    assert request is not None
+    assert request.annotations == [Annotation(**a) for a in labels]
