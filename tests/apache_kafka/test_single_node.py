@@ -125,7 +125,9 @@ def test_workers_rebalance_and_a_killed_worker_is_replaced_losing_nothing(
     cameras = [f"cam-k{n}" for n in range(8)]
     sent = dark_frames(cameras, range(0, 8))
     publish(first.settings, "frames", sent)
-    assert len(collect(first.settings, "quality", count=len(sent), settle_s=0)) >= len(sent)
+    assert len(collect(first.settings, "quality", count=len(sent), settle_s=0, timeout=180)) >= len(
+        sent
+    )
 
     # A second worker joins: the group rebalances and both take part.
     second = worker_factory(kafka.bootstrap_servers, **same, **options).start()
@@ -133,7 +135,9 @@ def test_workers_rebalance_and_a_killed_worker_is_replaced_losing_nothing(
     batch = dark_frames(cameras, range(8, 20))
     publish(first.settings, "frames", batch)
     sent += batch
-    assert len(collect(first.settings, "quality", count=len(sent), settle_s=0)) >= len(sent)
+    assert len(collect(first.settings, "quality", count=len(sent), settle_s=0, timeout=180)) >= len(
+        sent
+    )
     shares = [_processed(w) - before[id(w)] for w in (first, second)]
     # Both took part; a frame whose offset was not committed before the hand-over is
     # processed again by its new owner (at-least-once), never skipped.
