@@ -1,8 +1,9 @@
 """Drift detection: false alarms and delays of self-starting monitors, river, the oracle.
 
-Run ``.venv/bin/python -m bench.drift_bench --quick`` (a few minutes) or without ``--quick``
-(about half an hour). Seeded. framegate is :class:`~framegate.detectors.drift.CameraDriftMonitor`
-as a new camera gets it: no reference, fed from the camera's first frame, watched from frame
+Run ``.venv/bin/python -m bench.drift_bench --quick`` (about a minute once the real footage is
+measured and cached, three the first time) or without ``--quick`` (about 18 minutes).
+Seeded. framegate is :class:`~framegate.detectors.drift.CameraDriftMonitor` as a new camera
+gets it: no reference, fed from the camera's first frame, watched from frame
 300 (``warmup_frames``) against a reference that grows to 3,000 frames; ``calibrated`` is the
 same monitor given a reference learnt beforehand from a clean period of the stream (20,000
 frames synthetic, 8,000 real), as issue 5 measured it. ``river ADWIN`` / ``river PH`` are
@@ -285,12 +286,12 @@ def false_alarm_table(quick: bool, seed: int) -> None:
                 cams = 300  # two statistics: cheap, and the start is what is in question
             r = false_alarms(kind, cams, n, seed, river=river)
             rv = [
-                r[k][0] * 1e5 / r[k][1] if r[k][1] else math.nan
+                f"{r[k][0] * 1e5 / r[k][1]:.1f}" if r[k][1] else "-"
                 for k in ("river ADWIN", "river PH")
             ]
             print(
                 f"{label:<26}{r['metrics'][0]:>6}{f'{cams} x {n:,}':>20}"
-                f"{per_1e5(*r['framegate']):>22}{rv[0]:>9.1f}{rv[1]:>9.1f}"
+                f"{per_1e5(*r['framegate']):>22}{rv[0]:>9}{rv[1]:>9}"
                 f"   ({plan}; {r['early'][0]} in frames 300-3,000)"
             )
 

@@ -21,8 +21,11 @@ class DriftConfig(BaseModel):
 
     A statistic without a calibrated reference is self-starting: it is watched from its
     ``warmup_frames``-th value on, against a reference that keeps growing to
-    ``reference_frames`` values, and whose thresholds allow for what so short a reference
-    cannot know yet (see :func:`~framegate.detectors.drift.reference.charts`).
+    ``reference_frames`` values (:mod:`~framegate.detectors.drift.pool`), and whose
+    thresholds allow for what so short a reference cannot know yet (see
+    :func:`~framegate.detectors.drift.reference.charts`). A change that came and went at the
+    same time of day (within ``daily_tolerance_s``) on one of the last ``daily_memory_days``
+    days raises no alert (:mod:`~framegate.detectors.drift.daily`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -45,7 +48,10 @@ class DriftConfig(BaseModel):
         "tighten until then",
     )
     reference_lag_frames: int = Field(
-        300, ge=0, description="a value joins the reference this many frames after it was charted"
+        300,
+        ge=0,
+        description="a value joins the reference this many frames (at least 10 blocks) after it "
+        "was charted",
     )
     reference_growth: float = Field(
         1.25, gt=1, description="the reference is re-estimated each time it grows by this factor"
@@ -69,7 +75,7 @@ class DriftConfig(BaseModel):
         "(real scenes wander more than a quiet start shows); 0/1 statistics excepted",
     )
     daily_tolerance_s: float = Field(
-        3600.0,
+        7200.0,
         ge=0,
         description="a change within this much of the time of day of one that came and went on "
         "an earlier day is the day's rhythm, not drift (0: off)",
@@ -86,7 +92,10 @@ class DriftConfig(BaseModel):
     )
     max_indicator_block: int = Field(200, ge=1)
     max_allowance: float = Field(
-        1.0, gt=0, description="largest CUSUM allowance k (block z units); larger shifts share it"
+        1.0,
+        gt=0,
+        description="largest CUSUM allowance k (block z units); larger shifts share it, and a "
+        "step chart for sudden changes has it",
     )
     block_per_tau: float = Field(1.0, gt=0, description="block length / autocorrelation time")
     cooldown_frames: int = Field(
