@@ -14,6 +14,8 @@ from numpy.typing import ArrayLike
 
 from framegate.detectors.policy import CameraPolicy
 from framegate.schemas.checks import Check
+from framegate.schemas.deadletter import DeadLetterReason
+from framegate.schemas.errors import InvalidMessage
 from framegate.schemas.frames import Annotation
 from framegate.schemas.reports import Issue
 
@@ -103,3 +105,30 @@ def check_annotations(
         ):
             issues.append(issue)
     return issues
+
+
+#: How far (a fraction of the side) a box may reach past the image: boxes drawn to the
+#: border are often rounded a pixel or two beyond it.
+BOX_TOLERANCE = 0.02
+
+
+def check_boxes(annotations: Sequence[Annotation], width: int, height: int) -> None:
+    """Every annotation box lies inside the ``width`` x ``height`` image (within
+    :data:`BOX_TOLERANCE`), or the frame is refused: its labels cannot be about this image.
+
+    Raises
+    ------
+    InvalidMessage
+        ``box_outside_image``, naming the first box that lies outside.
+    """
+    dx, dy = BOX_TOLERANCE * width + 1, BOX_TOLERANCE * height + 1
+    for index, annotation in enumerate(annotations):
+        if annotation.box is None:
+            continue
+        x1, y1, x2, y2 = annotation.box
+        if x1 < -dx or y1 < -dy or x2 > width + dx or y2 > height + dy:
+            raise InvalidMessage(
+                DeadLetterReason.BOX_OUTSIDE_IMAGE,
+                f"annotations[{index}] box {list(annotation.box)} lies outside the "
+                f"{width}x{height} image",
+            )

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from framegate.detectors.annotations import check_boxes
 from framegate.detectors.decode import DecodedImage
 from framegate.detectors.embedding import Embedder
 from framegate.detectors.gate import CameraGate, Completed
 from framegate.detectors.inspector import decode_for_checks
-from framegate.schemas import DeadLetterReason, Frame, InvalidMessage, Prediction
+from framegate.schemas import Frame, Prediction
 from framegate.schemas.settings import Settings
 from framegate.streams.worker.intake import image_bytes
 
@@ -50,29 +51,8 @@ def load_and_decode(frame: Frame, settings: Settings) -> DecodedImage:
         Any reason of the image source or the decoder, or ``box_outside_image``.
     """
     image = decode_for_checks(image_bytes(frame.image, settings), max_pixels=settings.max_pixels)
-    check_boxes(frame, image.width, image.height)
+    check_boxes(frame.annotations, image.width, image.height)
     return image
-
-
-#: How far (a fraction of the side) a box may reach past the image: boxes drawn to the
-#: border are often rounded a pixel or two beyond it.
-BOX_TOLERANCE = 0.02
-
-
-def check_boxes(frame: Frame, width: int, height: int) -> None:
-    """Every annotation box lies inside the ``width`` x ``height`` image (within
-    :data:`BOX_TOLERANCE`), or the frame is refused: its labels cannot be about this image."""
-    dx, dy = BOX_TOLERANCE * width + 1, BOX_TOLERANCE * height + 1
-    for index, annotation in enumerate(frame.annotations):
-        if annotation.box is None:
-            continue
-        x1, y1, x2, y2 = annotation.box
-        if x1 < -dx or y1 < -dy or x2 > width + dx or y2 > height + dy:
-            raise InvalidMessage(
-                DeadLetterReason.BOX_OUTSIDE_IMAGE,
-                f"annotations[{index}] box {list(annotation.box)} lies outside the "
-                f"{width}x{height} image",
-            )
 
 
 def run_batch(
