@@ -41,6 +41,15 @@ def _median(base: RobustBaseline, name: str) -> float | None:
     return value if value == value else None
 
 
+#: The ratio of a metric at zero: far past any limit, but finite, as the judges expect.
+_NOTHING = 50.0
+
+
+def _shortfall(limit: float, value: float) -> float:
+    """How far ``value`` falls below ``limit``, as ``limit / value``."""
+    return limit / value if value > 0 else _NOTHING
+
+
 def check_dark(m: Metrics, camera: RobustBaseline, policy: CameraPolicy) -> Issue | None:
     """Nothing in the picture is lit: its brightest 1 % under ``highlights``, or under
     ``highlights_drop`` x the level this camera's brightest pixels usually reach."""
@@ -50,7 +59,7 @@ def check_dark(m: Metrics, camera: RobustBaseline, policy: CameraPolicy) -> Issu
     usual = _median(camera, "highlights")
     if usual is not None:
         limit = max(limit, p.highlights_drop * usual)
-    ratio = max(p.floor / b if b > 0 else 50.0, limit / hi if hi > 0 else 50.0)
+    ratio = max(_shortfall(p.floor, b), _shortfall(limit, hi))
     return p.judge(
         Check.DARK,
         ratio,
@@ -74,7 +83,7 @@ def check_bright(m: Metrics, camera: RobustBaseline, policy: CameraPolicy) -> Is
 def check_low_contrast(m: Metrics, camera: RobustBaseline, policy: CameraPolicy) -> Issue | None:
     p = policy.low_contrast
     c, span = m["contrast"], m["highlights"] - m["shadows"]
-    ratio = max(p.floor / c if c > 0 else 50.0, p.span / span if span > 0 else 50.0)
+    ratio = max(_shortfall(p.floor, c), _shortfall(p.span, span))
     return p.judge(
         Check.LOW_CONTRAST,
         ratio,
@@ -92,7 +101,7 @@ def check_blurry(m: Metrics, camera: RobustBaseline, policy: CameraPolicy) -> Is
         limit = min(limit, p.detail_drop * usual)
     return p.judge(
         Check.BLURRY,
-        limit / v if v > 0 else 50.0,
+        _shortfall(limit, v),
         f"finest detail {v:.3f} of the next octave's, below {limit:.3f} (floor "
         f"{p.detail_floor}; camera median {usual if usual is not None else float('nan'):.3f})",
     )
@@ -131,7 +140,7 @@ def check_grayscale(m: Metrics, camera: RobustBaseline, policy: CameraPolicy) ->
     limit = max(p.limit, p.drop * (_median(camera, "colourfulness") or 0.0))
     return p.judge(
         Check.GRAYSCALE,
-        limit / v if v > 0 else 50.0,
+        _shortfall(limit, v),
         f"colourfulness {v:.4f} is below {limit:.4f} (absolute {p.limit}; {p.drop} x the "
         "camera's median): the pixels are grey (even if stored as RGB)",
     )
