@@ -31,8 +31,11 @@ from framegate.streams.media import encode_jpeg
 INSPECTOR_SIDE = 1280
 
 
+INSPECTOR_QUALITY = 85
+
+
 def make_inspector_image(
-    data: bytes, *, max_pixels: int, side: int = INSPECTOR_SIDE, quality: int = 85
+    data: bytes, *, max_pixels: int, side: int = INSPECTOR_SIDE, quality: int = INSPECTOR_QUALITY
 ) -> bytes:
     """A JPEG of an encoded image, its longer side at most ``side`` pixels.
 
@@ -45,6 +48,11 @@ def make_inspector_image(
     >>> cv2.imdecode(np.frombuffer(big, np.uint8), cv2.IMREAD_COLOR).shape
     (720, 1280, 3)
     """
+    return encode_jpeg(inspector_pixels(data, max_pixels=max_pixels, side=side), quality)
+
+
+def inspector_pixels(data: bytes, *, max_pixels: int, side: int = INSPECTOR_SIDE) -> np.ndarray:
+    """The decoded image, its longer side at most ``side`` pixels (reduced JPEG decoding)."""
     width, height, _ = read_size(data, max_pixels=max_pixels)
     reduce = reduction_for(width, height, min(side, max(width, height)))
     bgr = decode_image(data, max_pixels=max_pixels, reduce=reduce).bgr
@@ -53,7 +61,7 @@ def make_inspector_image(
         scale = side / longer
         size = (max(1, round(bgr.shape[1] * scale)), max(1, round(bgr.shape[0] * scale)))
         bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-    return encode_jpeg(bgr, quality)
+    return bgr
 
 
 def usual_range(values: list[float]) -> dict[str, float]:

@@ -31,8 +31,9 @@ from framegate.schemas.actions import AuditRecord
 from framegate.schemas.frames import Annotation
 from framegate.schemas.settings import Settings
 from framegate.streams.kafka.clients import reader
-from framegate.streams.web.explorer import make_inspector_image
-from framegate.streams.web.fleetview import FleetView, make_thumbnail
+from framegate.streams.media import encode_jpeg
+from framegate.streams.web.explorer import INSPECTOR_QUALITY, inspector_pixels
+from framegate.streams.web.fleetview import FleetView, thumbnail_of
 from framegate.streams.worker.intake import image_bytes, parse
 
 log = logging.getLogger(__name__)
@@ -223,12 +224,9 @@ class FleetFeed:
         try:
             data = image_bytes(request.image, self.settings)
             width, height, _ = read_size(data, max_pixels=self.settings.max_pixels)
-            limit = self.settings.max_pixels
-            return (
-                make_thumbnail(data, max_pixels=limit),
-                make_inspector_image(data, max_pixels=limit),
-                (width, height),
-            )
+            # one decode serves both: the thumbnail is the inspector image made small
+            pixels = inspector_pixels(data, max_pixels=self.settings.max_pixels)
+            return thumbnail_of(pixels), encode_jpeg(pixels, INSPECTOR_QUALITY), (width, height)
         except (InvalidMessage, ValueError, OSError, cv2.error) as exc:  # listed, not shown
             log.debug("no images for %s: %s", request.frame_id, exc)
             return None, None, None

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
+import numpy as np
 
 from framegate.detectors.decode import decode_image, read_size, reduction_for
 from framegate.schemas import Alert, DeadLetter, QualityReport, RelabelRequest
@@ -49,6 +50,11 @@ def make_thumbnail(
     source_width, _, _ = read_size(data, max_pixels=max_pixels)
     reduce = reduction_for(source_width, 0, width)  # by width: a thumbnail is width-bound
     bgr = decode_image(data, max_pixels=max_pixels, reduce=reduce).bgr
+    return thumbnail_of(bgr, width=width, quality=quality)
+
+
+def thumbnail_of(bgr: np.ndarray, *, width: int = THUMBNAIL_WIDTH, quality: int = 70) -> bytes:
+    """A JPEG of decoded pixels, ``width`` pixels wide."""
     height = max(1, round(bgr.shape[0] * width / bgr.shape[1]))
     small = cv2.resize(bgr, (width, height), interpolation=cv2.INTER_AREA)
     return encode_jpeg(small, quality)
