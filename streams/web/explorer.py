@@ -29,8 +29,6 @@ from framegate.schemas.frames import Annotation
 from framegate.streams.media import encode_jpeg
 
 INSPECTOR_SIDE = 1280
-
-
 INSPECTOR_QUALITY = 85
 
 
