@@ -237,6 +237,7 @@ class GateAgent:
                 before = gate.unmatched
                 done = [(-1, c) for c in gate.expire(now=now)]
                 self._finish(outbox, camera_id, done, before, [])
+                self._checkpoints.changed(camera_id)
             await self.outputs.deliver(outbox, stopping=lambda: self._stopping)
             self._checkpoint(list(self.gates))
 

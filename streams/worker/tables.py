@@ -84,22 +84,32 @@ class Checkpoints:
         self.interval_s = interval_s
         self._last_event: dict[str, faust.types.EventT] = {}
         self._saved_at: dict[str, float] = {}
+        self._changed: set[str] = set()
 
     def seen(self, key: str, event: faust.types.EventT) -> None:
         """``event`` is the latest that changed ``key`` (its partition gets the changelog)."""
         self._last_event[key] = event
+        self._changed.add(key)
+
+    def changed(self, key: str) -> None:
+        """``key`` changed without a new event (a timer's work): it is due for a write."""
+        if key in self._last_event:
+            self._changed.add(key)
 
     def save(self, live: Mapping[str, Any], keys: Iterable[str], *, force: bool = False) -> None:
+        """Write the keys that changed since their last write and are due (all, ``force``)."""
         now = time.monotonic()
         for key in keys:
             event, obj = self._last_event.get(key), live.get(key)
-            if event is None or obj is None:
+            if event is None or obj is None or not (force or key in self._changed):
                 continue
             saved_at = self._saved_at.get(key)
             if force or saved_at is None or now - saved_at >= self.interval_s:
                 put(self.table, key, obj.state(), event)
                 self._saved_at[key] = now
+                self._changed.discard(key)
 
     def clear(self) -> None:
         self._last_event.clear()
         self._saved_at.clear()
+        self._changed.clear()
