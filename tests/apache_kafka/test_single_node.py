@@ -129,24 +129,34 @@ def test_workers_rebalance_and_a_killed_worker_is_replaced_losing_nothing(
         sent
     )
 
-    # A second worker joins: the group rebalances and both take part.
-    second = worker_factory(kafka.bootstrap_servers, **same, **options).start()
-    before = {id(w): _processed(w) for w in (first, second)}
+    # A second worker joins while frames keep coming: the group rebalances and both take part.
+    before = _processed(first)
     batch = dark_frames(cameras, range(8, 20))
-    publish(first.settings, "frames", batch)
+    publisher = threading.Thread(target=_publish_slowly, args=(first.settings, batch, 6.0))
+    publisher.start()
+    second = worker_factory(kafka.bootstrap_servers, **same, **options).start()
+    publisher.join()
     sent += batch
-    assert len(collect(first.settings, "quality", count=len(sent), settle_s=0, timeout=180)) >= len(
-        sent
-    )
-    shares = [_processed(w) - before[id(w)] for w in (first, second)]
+    assert not _unreported(first.settings, sent), "frames lost when a worker joined"
+    shares = [_processed(first) - before, _processed(second)]
     # Both took part; a frame whose offset was not committed before the hand-over is
     # processed again by its new owner (at-least-once), never skipped.
     assert min(shares) > 0 and sum(shares) >= len(batch), shares
     redelivered_on_rebalance = int(sum(shares)) - len(batch)
 
+    # The second worker leaves (SIGTERM) while frames keep coming: its partitions go back.
+    batch = dark_frames(cameras, range(20, 28))
+    publisher = threading.Thread(target=_publish_slowly, args=(first.settings, batch, 4.0))
+    publisher.start()
+    time.sleep(1.0)
+    second.stop()
+    publisher.join()
+    sent += batch
+    assert not _unreported(first.settings, sent), "frames lost when a worker left"
+
     # Mid-stream, the first worker is SIGKILLed (no commit, no state saved); a replacement
     # joins. Frames keep coming the whole time.
-    batch = dark_frames(cameras, range(20, 60))
+    batch = dark_frames(cameras, range(28, 60))
     publisher = threading.Thread(target=_publish_slowly, args=(first.settings, batch, 8.0))
     publisher.start()
     time.sleep(2.0)
@@ -195,6 +205,12 @@ def test_workers_rebalance_and_a_killed_worker_is_replaced_losing_nothing(
             "kill_to_all_reported_s": round(recovered_s, 1),
         },
     )
+
+
+def _unreported(settings, sent, timeout: float = 120) -> list[str]:
+    """The frames of ``sent`` without a report after ``timeout`` seconds (at most ten)."""
+    reports = collect(settings, "quality", count=len(frame_ids(sent)), settle_s=0, timeout=timeout)
+    return sorted(frame_ids(sent) - {r["frame_id"] for r in reports})[:10]
 
 
 def _processed(worker) -> float:
