@@ -53,9 +53,12 @@ class Match:
         return self.distance / self.recent
 
 
-def nearest(history: HashHistory, key: FrameKey, *, skip_recent: int, since: float) -> Match:
-    """The best match older than the last ``skip_recent`` frames, and the recent distance."""
-    dist = history.distances(key.descriptor, since=since)
+def nearest(
+    history: HashHistory, key: FrameKey, *, skip_recent: int, since: float, frame_id: str = ""
+) -> Match:
+    """The best match older than the last ``skip_recent`` frames, and the recent distance;
+    an earlier delivery of ``frame_id`` itself is not a match."""
+    dist = history.distances(key.descriptor, since=since, skip_id=frame_id)
     if len(dist) == 0:
         return Match(math.inf, 0, math.inf, math.inf)
     recent = float(dist[:skip_recent].min()) if skip_recent and len(dist) else math.inf
@@ -69,10 +72,11 @@ def nearest(history: HashHistory, key: FrameKey, *, skip_recent: int, since: flo
 
 
 def check_exact(
-    history: HashHistory, key: FrameKey, policy: CameraPolicy, *, since: float
+    history: HashHistory, key: FrameKey, policy: CameraPolicy, *, since: float, frame_id: str = ""
 ) -> Issue | None:
-    """``exact_duplicate``: identical pixels to a frame of this camera still remembered."""
-    back = history.has_digest(key.digest, since=since)
+    """``exact_duplicate``: identical pixels to another frame of this camera still
+    remembered (an earlier delivery of ``frame_id`` itself is not another frame)."""
+    back = history.has_digest(key.digest, since=since, skip_id=frame_id)
     if back is None:
         return None
     earlier = history.frame_id(back) or "this camera's frame"

@@ -112,22 +112,36 @@ class HashHistory:
             return _NEVER
         return float(self._times[(self._count - back) % self.size])
 
-    def has_digest(self, digest: np.uint64, *, since: float = _NEVER) -> int | None:
+    def _counted(self, order: np.ndarray, since: float, skip_id: str) -> np.ndarray:
+        """Which remembered frames count: captured at ``since`` or later, and not the frame
+        ``skip_id`` itself (a message delivered again is no copy of itself)."""
+        counted = self._times[order] >= since
+        if skip_id:
+            counted &= np.array([self._frames[i] != skip_id for i in order], dtype=bool)
+        return counted
+
+    def has_digest(
+        self, digest: np.uint64, *, since: float = _NEVER, skip_id: str = ""
+    ) -> int | None:
         """How many frames back identical pixels were seen (1 = the previous), or None;
-        frames captured before ``since`` do not count."""
+        frames captured before ``since``, and the frame ``skip_id``, do not count."""
         order = self._order()
-        hits = np.flatnonzero((self._digests[order] == digest) & (self._times[order] >= since))
+        hits = np.flatnonzero(
+            (self._digests[order] == digest) & self._counted(order, since, skip_id)
+        )
         return int(hits[0]) + 1 if len(hits) else None
 
-    def distances(self, descriptor: np.ndarray, *, since: float = _NEVER) -> np.ndarray:
+    def distances(
+        self, descriptor: np.ndarray, *, since: float = _NEVER, skip_id: str = ""
+    ) -> np.ndarray:
         """Descriptor distance to every remembered frame, newest first (``inf`` for frames
-        captured before ``since``)."""
+        captured before ``since``, and for the frame ``skip_id``)."""
         order = self._order()
         if len(order) == 0:
             return np.empty(0, dtype=np.float32)
         table = self._descriptors[order].astype(np.float32)
         dist = np.linalg.norm(table - descriptor, axis=1)
-        dist[self._times[order] < since] = np.inf
+        dist[~self._counted(order, since, skip_id)] = np.inf
         return dist
 
     def state(self) -> dict:

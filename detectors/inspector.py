@@ -234,6 +234,7 @@ class CameraInspector:
             captured_at=captured_at,
             camera_id=self.camera_id,
             fleet=fleet,
+            frame_id=frame_id,
         )
         issues += repeats.issues
         # what a frame shows of the camera's motion is no evidence when its content is gone,

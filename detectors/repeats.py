@@ -66,17 +66,20 @@ def check_repeats(
     captured_at: float,
     camera_id: str,
     fleet: FleetHashIndex | None,
+    frame_id: str = "",
 ) -> Repeats:
     """Freeze, exact copies and near copies of one frame (see the module docstring).
 
     Adds ``change`` (when there is a previous frame) and ``match_distance`` (when there is
     an older frame) to ``metrics``. A snapshot camera is not judged ``frozen`` and compares a
-    picture with every remembered one; other kinds skip the last ``skip_recent`` frames.
+    picture with every remembered one; other kinds skip the last ``skip_recent`` frames. A
+    frame delivered again (at least once: after a rebalance or a restart) is not a copy of its
+    own earlier delivery (``frame_id``).
     """
     p = policy
     since = captured_at - p.near_duplicate.history_s
     issues: list[Issue] = []
-    exact = dup.check_exact(history, key, p, since=since)
+    exact = dup.check_exact(history, key, p, since=since, frame_id=frame_id)
     if exact is not None:
         issues.append(exact)
     delta = peak = math.nan
@@ -90,7 +93,11 @@ def check_repeats(
                 issues.append(frozen)
     snapshot = kind == "snapshot"
     match = dup.nearest(
-        history, key, skip_recent=0 if snapshot else p.near_duplicate.skip_recent, since=since
+        history,
+        key,
+        skip_recent=0 if snapshot else p.near_duplicate.skip_recent,
+        since=since,
+        frame_id=frame_id,
     )
     if match.back:
         metrics["match_distance"] = match.distance

@@ -11,7 +11,8 @@ import pytest
 from framegate.detectors.duplicates import Match, check_exact, check_near, nearest, ratio_limit
 from framegate.detectors.hashing import FrameKey, HashHistory
 from framegate.detectors.image_metrics import DESCRIPTOR_LEN, measure
-from framegate.detectors.policy import CameraPolicy
+from framegate.detectors.inspector import CameraInspector, decode_for_checks
+from framegate.detectors.policy import CameraPolicy, Policy
 from framegate.detectors.sequence_baseline import RobustBaseline
 from framegate.schemas.checks import Check
 from tests.factories import jittered, jpeg, photo
@@ -163,3 +164,24 @@ def test_snapshot_copy_of_an_earlier_photo_is_found_and_other_photos_are_not(nam
     fresh = FrameKey.of(measure(photo("hubble_deep_field")))
     m = nearest(h, fresh, skip_recent=0, since=-1.0)
     assert check_near(m, h.frame_id(m.back), kind="snapshot", base=base, policy=POLICY) is None
+
+
+def test_a_frame_delivered_again_is_no_copy_of_itself_but_its_pixels_under_another_id_are():
+    policy = Policy().for_camera("cam-r")
+    inspector = CameraInspector(policy, camera_id="cam-r")
+    scene = photo("coffee")
+    data = [jpeg(jittered(scene, n)) for n in range(30)]
+    for n, frame in enumerate(data):
+        inspector.inspect(
+            decode_for_checks(frame, max_pixels=10**8), frame_id=f"r:{n}", captured_at=n
+        )
+    # at least once: after a rebalance, messages 27 to 29 come again
+    for n in (27, 28, 29):
+        again = inspector.inspect(
+            decode_for_checks(data[n], max_pixels=10**8), frame_id=f"r:{n}", captured_at=n
+        )
+        assert not {Check.EXACT_DUPLICATE, Check.NEAR_DUPLICATE} & {i.check for i in again.issues}
+    copy = inspector.inspect(
+        decode_for_checks(data[20], max_pixels=10**8), frame_id="r:30", captured_at=30.0
+    )
+    assert Check.EXACT_DUPLICATE in {i.check for i in copy.issues}
