@@ -93,8 +93,9 @@ class ReferenceView:
         """(obstructed, camera_moved candidate) of one frame against this view; no update.
 
         Adds ``obstructed_fraction`` (when measurable), ``view_shift``, ``view_match`` and
-        ``view_response`` to ``metrics``. A frame whose scene checks failed is not called
-        obstructed when nearly all of it lost texture (it is dark or blurred, not covered);
+        ``view_response`` to ``metrics``. A frame is not called obstructed when too few of the
+        view's textured cells kept their texture (``texture_kept``): the loss is everywhere,
+        a dark, blurred or fogged picture, not a cover;
         a view younger than ``obstructed.min_age`` frames is not judged. Whether the move
         candidate is reported is the caller's decision (the camera's kind and history).
         """
@@ -106,7 +107,9 @@ class ReferenceView:
             fraction = seq.obstructed_fraction(measures.cells, self.cells, policy)
             if fraction == fraction:
                 metrics["obstructed_fraction"] = fraction
-                if not (scene_bad and fraction > 0.9):
+                kept = seq.texture_kept(measures.cells, self.cells, policy)
+                metrics["texture_kept"] = kept
+                if kept >= policy.obstructed.min_kept:
                     obstructed = seq.check_obstructed(fraction, policy)
         moved = None
         if obstructed is None:

@@ -193,6 +193,18 @@ def obstructed_fraction(cells: np.ndarray, reference: np.ndarray, policy: Camera
     return float((lost & textured).sum()) / n
 
 
+def texture_kept(cells: np.ndarray, reference: np.ndarray, policy: CameraPolicy) -> float:
+    """Fraction of the reference's textured cells that kept their texture (nan if too few):
+    a cover leaves the rest of the view as it was; darkness, blur and fog take a share of
+    every cell's texture."""
+    textured = reference > _MIN_CELL_TEXTURE
+    n = int(textured.sum())
+    if n < 6:
+        return float("nan")
+    kept = cells >= policy.obstructed.texture_kept * reference
+    return float((kept & textured).sum()) / n
+
+
 def check_obstructed(fraction: float, policy: CameraPolicy) -> Issue | None:
     p = policy.obstructed
     if fraction != fraction:

@@ -245,6 +245,12 @@ class CameraMovedPolicy(CheckPolicy):
 class ObstructedPolicy(CheckPolicy):
     fraction: float = Field(0.25, description="fraction of textured cells that lost texture")
     texture_drop: float = Field(0.3, description="a cell lost texture below this x reference")
+    texture_kept: float = Field(0.6, description="a cell kept its texture above this x reference")
+    min_kept: float = Field(
+        0.1,
+        description="fraction of textured cells that must keep their texture: a loss "
+        "everywhere is a dark, blurred or fogged picture, not a cover",
+    )
     min_age: int = Field(8, ge=0, description="frames averaged into a view before it is judged")
 
 

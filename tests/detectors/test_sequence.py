@@ -21,6 +21,7 @@ from framegate.detectors.sequence import (
     is_still,
     obstructed_fraction,
     still_limit,
+    texture_kept,
     view_match,
 )
 from framegate.detectors.sequence_baseline import RobustBaseline
@@ -286,6 +287,22 @@ def test_half_covered_view_is_obstructed(name: str) -> None:
     assert 0.4 <= fraction <= 0.7
     issue = check_obstructed(fraction, POLICY)
     assert issue is not None and issue.check == Check.OBSTRUCTED
+
+
+@pytest.mark.parametrize("name", PHOTOS, ids=str)
+def test_a_cover_leaves_the_rest_of_the_view_its_texture_and_blur_or_darkness_do_not(
+    name: str,
+) -> None:
+    ref = _measured(name).cells
+    covered = photo(name).copy()
+    covered[:, :320] = (90, 90, 90)
+    assert texture_kept(measure(covered).cells, ref, POLICY) >= 0.3
+    blurred = cv2.GaussianBlur(photo(name), (0, 0), 4.0)
+    dark = (photo(name) * 0.1).astype(np.uint8)
+    for whole in (blurred, dark):
+        cells = measure(whole).cells
+        assert obstructed_fraction(cells, ref, POLICY) > POLICY.obstructed.fraction
+        assert texture_kept(cells, ref, POLICY) < POLICY.obstructed.min_kept
 
 
 @pytest.mark.parametrize("name", PHOTOS, ids=str)
