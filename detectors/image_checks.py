@@ -203,6 +203,8 @@ def check_exposure_clipped(m: Metrics, base: RobustBaseline, policy: CameraPolic
 def check_odd_aspect_ratio(width: int, height: int, policy: CameraPolicy) -> Issue | None:
     p = policy.odd_aspect_ratio
     ratio = max(width, height) / max(1, min(width, height))
+    if ratio <= p.max_ratio:  # the limit itself is acceptable, as documented
+        return None
     return p.judge(
         Check.ODD_ASPECT_RATIO,
         ratio / p.max_ratio,
@@ -216,7 +218,8 @@ def check_odd_size(
     """Too small, or a different size from the one this camera usually sends."""
     p = policy.odd_size
     short = min(width, height)
-    ratio = p.min_side / short if short > 0 else float("inf")
+    # a side of exactly min_side is acceptable, as documented
+    ratio = 0.0 if short >= p.min_side else p.min_side / short if short > 0 else float("inf")
     detail = f"{width}x{height} has a side under {p.min_side} px"
     if p.size_change and usual is not None and (width, height) != tuple(usual):
         change = max(usual[0] / width, width / usual[0], usual[1] / height, height / usual[1])

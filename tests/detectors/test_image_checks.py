@@ -393,20 +393,10 @@ def test_odd_size_minimum_side(width: int, height: int, flagged: bool) -> None:
     assert (check_odd_size(width, height, None, POLICY) is not None) == flagged
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a side of exactly min_side (documented as the shortest acceptable side) is flagged, "
-    "with the detail '128x96 has a side under 96 px': the judge flags at ratio 1",
-)
 def test_odd_size_accepts_a_side_of_exactly_min_side() -> None:
     assert check_odd_size(128, 96, None, POLICY) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an aspect ratio of exactly max_ratio (documented as the ratio above which a frame "
-    "is odd) is flagged, with the detail 'has aspect ratio 2.50, over 2.5'",
-)
 def test_odd_aspect_ratio_accepts_exactly_max_ratio() -> None:
     assert check_odd_aspect_ratio(250, 100, POLICY) is None
 
