@@ -76,6 +76,44 @@ def stays_table(result: PartResult) -> list[str]:
     return lines
 
 
+def causes_table(result: PartResult, level: int = 1) -> list[str]:
+    """Per fault, over its faulty frames that raised anything at ``level``: the share whose
+    named cause is the fault, the same for the check of the highest score, the mean number
+    of issues and of issues nothing explains."""
+    rows: dict[str, list] = collections.defaultdict(lambda: [0, 0, 0, 0, 0])
+    for t in result.trials:
+        if t.level != level:
+            continue
+        for frame, found, cause, top, loose in zip(
+            t.frames, t.found, t.causes, t.tops, t.unexplained, strict=True
+        ):
+            if not frame.faulty or not found:
+                continue
+            row = rows[t.fault]
+            row[0] += 1
+            row[1] += cause == t.fault
+            row[2] += top == t.fault
+            row[3] += len(found)
+            row[4] += loose
+    head = ("frames", 7), ("cause", 8), ("top score", 11), ("issues", 8), ("unexplained", 13)
+    lines = [f"{'fault':<18}" + "".join(f"{name:>{width}}" for name, width in head)]
+    for fault in sorted(rows, key=lambda f: list(_ORDER).index(f)):
+        n, named, top, issues, loose = rows[fault]
+        lines.append(
+            f"{fault:<18}{n:>7}{named / n:>8.2f}{top / n:>11.2f}"
+            f"{issues / n:>8.2f}{loose / n:>13.2f}"
+        )
+    n = sum(r[0] for r in rows.values())
+    if n:
+        lines.append(
+            f"{'all':<18}{n:>7}{sum(r[1] for r in rows.values()) / n:>8.2f}"
+            f"{sum(r[2] for r in rows.values()) / n:>11.2f}"
+            f"{sum(r[3] for r in rows.values()) / n:>8.2f}"
+            f"{sum(r[4] for r in rows.values()) / n:>13.2f}"
+        )
+    return lines
+
+
 def print_part(result: PartResult, cv: dict | None) -> None:
     """Every table of one part; ``cv`` is cleanvision's result (None when skipped)."""
     part = result.part
@@ -104,6 +142,13 @@ def print_part(result: PartResult, cv: dict | None) -> None:
             fg = f"{h}/{n}" if n else "-"
             row += f"{fg:>12} | {cv_s:>5}"
         print(row)
+    print(
+        "\none cause per fault, moderate severity, faulty frames that raised anything: the share"
+        " whose cause is the fault (target >= 0.95), the same for the highest score, mean"
+        " issues, mean issues nothing explains (target <= 1.2)"
+    )
+    for line in causes_table(result):
+        print("  " + line)
     print("\nclean frames flagged per camera kind (target <= 0.2 %)")
     flags = clean_flags(result)
     cv_fp = cv["clean"] if cv else {}

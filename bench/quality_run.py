@@ -6,7 +6,8 @@ fleet. Before frame ``i`` at each injection point, every fault that applies to t
 kind is injected at each severity into a *copy* of the camera's inspector (and of the fleet
 index), so each fault is judged alone against the camera's real history; the clean stream
 goes on untouched. Each :class:`Trial` records the one fault it injected, how, into which
-frames, and every check each frame raised (what the cause-naming follow-up needs).
+frames, every check each frame raised, the cause named for it and how many issues nothing
+explains.
 
 "Moves that stay" shift a fixed or patrol camera's view for good (40 frames): the first
 frame should raise ``camera_moved`` and the 39 after it nothing at all, the references
@@ -25,9 +26,11 @@ from bench.corpus import Camera, corpus
 from bench.episodes import EPISODES, applies, episode
 from bench.faults import Context, Injected, Source
 from bench.frames import encode
+from framegate.detectors.causes import name_cause
 from framegate.detectors.hashing import FleetHashIndex
 from framegate.detectors.inspector import CameraInspector, decode_for_checks
 from framegate.detectors.policy import Policy
+from framegate.schemas.reports import Issue
 
 MAX_PIXELS = 50_000_000
 MOVE_FRAMES = 40
@@ -47,6 +50,11 @@ class Trial:
     source: Source | None
     frames: list[Injected]
     found: list[list[str]] = field(default_factory=list)
+    #: per frame: the named cause, the check of the highest score, and the issues nothing
+    #: explains (see :mod:`framegate.detectors.causes`)
+    causes: list[str | None] = field(default_factory=list)
+    tops: list[str | None] = field(default_factory=list)
+    unexplained: list[int] = field(default_factory=list)
 
     @property
     def hit(self) -> bool:
@@ -105,14 +113,27 @@ def _stay_points(cam: Camera) -> list[int]:
     return [n // 2, n - MOVE_FRAMES - 20]
 
 
-def _inspect(insp, data: bytes, *, frame_id: str, at: float, fleet) -> list[str]:
+def _issues(insp, data: bytes, *, frame_id: str, at: float, fleet) -> list[Issue]:
     res = insp.inspect(
         decode_for_checks(data, max_pixels=MAX_PIXELS),
         frame_id=frame_id,
         captured_at=at,
         fleet=fleet,
     )
-    return [i.check.value for i in res.issues]
+    return list(res.issues)
+
+
+def _inspect(insp, data: bytes, *, frame_id: str, at: float, fleet) -> list[str]:
+    return [i.check.value for i in _issues(insp, data, frame_id=frame_id, at=at, fleet=fleet)]
+
+
+def _record(trial: Trial, issues: list[Issue]) -> None:
+    cause, marked = name_cause(issues)
+    top = max(issues, key=lambda i: i.score, default=None)
+    trial.found.append([i.check.value for i in issues])
+    trial.causes.append(cause.value if cause is not None else None)
+    trial.tops.append(top.check.value if top is not None else None)
+    trial.unexplained.append(sum(i.explained_by is None for i in marked))
 
 
 def _trials(cam, i, insp, fleet, others, policy, part, impl, rng, faults, levels) -> list[Trial]:
@@ -132,9 +153,7 @@ def _trials(cam, i, insp, fleet, others, policy, part, impl, rng, faults, levels
             t = cam.times[i - 1]
             for k, inj in enumerate(frames):
                 t += inj.gap
-                trial.found.append(
-                    _inspect(copy, inj.data, frame_id=f"{cam.name}:x{k}", at=t, fleet=f)
-                )
+                _record(trial, _issues(copy, inj.data, frame_id=f"{cam.name}:x{k}", at=t, fleet=f))
             out.append(trial)
     return out
 

@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from framegate.detectors.camera_kind import SCENE_KINDS
+from framegate.detectors.causes import name_cause
 from framegate.detectors.decode import DecodedImage
 from framegate.detectors.drift import (
     CameraDriftMonitor,
@@ -330,6 +331,7 @@ class CameraGate:
             self.classes.update(prediction)
             stats.update(class_frequency_stats(_labels(prediction, self.classes.min_score)))
         at = frame.captured_at.timestamp()
+        cause, issues = name_cause(issues)
         drift = self.drift.update(stats, frame_id=frame.frame_id, at=at)
         health = self.health.update(issues, frame_id=frame.frame_id, at=at)
         report = QualityReport(
@@ -342,11 +344,14 @@ class CameraGate:
             metrics=metrics,
             issues=issues,
             camera_kind=held.camera_kind,
+            cause=cause,
         )
         request, refused = None, False
         if issues:
+            # a relabel is asked for what happened, not for every side effect of it
+            reasons = [i for i in issues if i.explained_by is None]
             request = build_request(
-                frame.model_copy(update={"image": image}), issues, prediction=prediction
+                frame.model_copy(update={"image": image}), reasons, prediction=prediction
             )
             if request is not None and not self.budget.offer(request.priority, now=at):
                 request, refused = None, True

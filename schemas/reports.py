@@ -14,20 +14,29 @@ from framegate.schemas.predictions import Prediction
 
 
 class Issue(Part):
-    """One check that fired: ``score`` in [0, 1] (1 = certainly bad) against ``threshold``."""
+    """One check that fired: ``score`` in [0, 1] (1 = certainly bad) against ``threshold``.
+
+    ``explained_by`` names another issue of the same frame whose condition makes this check
+    fire (a dark frame also has low contrast): evidence, not a second fault.
+    """
 
     check: Check
     score: Annotated[float, Field(ge=0.0, le=1.0)]
     threshold: float
     severity: Severity
     detail: str
+    explained_by: Check | None = Field(
+        None, description="the check of this frame's issue that explains this one, if any"
+    )
 
 
 class QualityReport(Message):
     """One report per frame: every metric measured and every issue found.
 
     ``camera_kind`` is the kind the camera was judged as (None until it is recognised, and
-    in reports written before it existed).
+    in reports written before it existed). ``cause`` is the check of the issue that names
+    what happened to the frame (None without issues, and in reports written before it
+    existed); the issues it or another issue explains carry ``explained_by``.
     """
 
     frame_id: Identifier
@@ -39,6 +48,7 @@ class QualityReport(Message):
     metrics: dict[str, float]
     issues: list[Issue] = Field(default_factory=list)
     camera_kind: CameraKind | None = None
+    cause: Check | None = Field(None, description="the check of the issue that is the cause")
 
 
 class RelabelRequest(Message):

@@ -228,7 +228,7 @@ class FleetView:
 
     def add_report(self, report: QualityReport) -> None:
         camera = self._camera(report.camera_id)
-        checks = [str(issue.check) for issue in report.issues]
+        checks = [str(issue.check) for issue in report.issues if issue.explained_by is None]
         second = int(report.processed_at.timestamp())
         camera.window.add(second, checks)
         self._fleet.add(second, checks)

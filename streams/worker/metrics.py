@@ -10,7 +10,8 @@ Names and labels
 ``framegate_frames_processed_total{camera}``
     Frames that got a quality report.
 ``framegate_issues_total{check,severity}``
-    Issues found, one per check that fired on a frame.
+    Issues found, one per check that fired on a frame, but for those another issue of the
+    frame explains (``explained_by``): a dark frame counts ``dark``, not its low contrast.
 ``framegate_relabel_requests_total``
     Relabel requests published.
 ``framegate_alerts_total{kind,severity}``
@@ -168,7 +169,8 @@ class Metrics:
         latency."""
         self.frames.labels(camera=report.camera_id).inc()
         for issue in report.issues:
-            self.issues.labels(check=str(issue.check), severity=issue.severity).inc()
+            if issue.explained_by is None:  # a side effect of another issue is not counted
+                self.issues.labels(check=str(issue.check), severity=issue.severity).inc()
         sent = now or utcnow()
         self.latency.observe(max(0.0, (sent - report.captured_at).total_seconds()))
 

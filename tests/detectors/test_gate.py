@@ -244,3 +244,19 @@ def test_held_frames_keep_inline_images_only_up_to_the_byte_limit():
     # over the limit: the request points at where the frame is on the topic
     assert second.request is not None and second.request.image.uri == "kafka://f/0/2"
     assert gate._pixel_chars == 0  # everything kept was released
+
+
+def test_a_darkened_frame_names_its_cause_and_asks_a_relabel_for_it_alone():
+    gate = _gate(relabel_per_hour=10_000)
+    for index in range(30):
+        _feed(gate, index, T + index)
+    dark = (jittered(photo("coffee"), 99) * 0.07).astype(np.uint8)
+    [completed] = _feed(gate, 30, T + 30, pixels=dark)
+    report = completed.report
+    assert report.cause == Check.DARK
+    assert len(report.issues) >= 2  # the side effects stay in the report, marked
+    assert all(i.explained_by == Check.DARK for i in report.issues if i.check != Check.DARK)
+    assert completed.request is not None
+    assert [r.check for r in completed.request.reasons] == [Check.DARK]
+    clean = _feed(gate, 31, T + 31)[0].report
+    assert clean.cause is None and clean.issues == []

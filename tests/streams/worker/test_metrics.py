@@ -118,3 +118,11 @@ def test_two_workers_in_one_process_count_apart():
     first.observe_batch(3)
     assert value(first, "framegate_batch_size_count") == 1
     assert value(second, "framegate_batch_size_count") == 0
+
+
+def test_an_issue_another_one_explains_is_not_counted():
+    metrics = Metrics()
+    flat = DARK.model_copy(update={"check": "low_contrast", "explained_by": "dark"})
+    metrics.observe_report(report("cam-e", 0, issues=(DARK, flat)))
+    assert value(metrics, "framegate_issues_total", check="dark", severity="critical") == 1
+    assert value(metrics, "framegate_issues_total", check="low_contrast", severity="critical") == 0
