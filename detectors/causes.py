@@ -21,6 +21,16 @@ from framegate.schemas.reports import Issue
 
 __all__ = ["CAUSE_ORDER", "EXPLAINS", "name_cause"]
 
+# A picture's own looks, in the order they explain one another.
+_LOOKS = (
+    Check.LOW_INFORMATION,
+    Check.LOW_CONTRAST,
+    Check.EXPOSURE_CLIPPED,
+    Check.BLURRY,
+    Check.NOISY,
+    Check.GRAYSCALE,
+)
+
 #: Most causal first: the light (nothing else can be judged without it), a picture that
 #: repeats another, its geometry, the stream's timing, the view, then the picture's own looks,
 #: the model's reading of it, and the labels.
@@ -35,12 +45,7 @@ CAUSE_ORDER: tuple[Check, ...] = (
     Check.DROPPED_FRAMES,
     Check.CAMERA_MOVED,
     Check.OBSTRUCTED,
-    Check.LOW_INFORMATION,
-    Check.LOW_CONTRAST,
-    Check.EXPOSURE_CLIPPED,
-    Check.BLURRY,
-    Check.NOISY,
-    Check.GRAYSCALE,
+    *_LOOKS,
     Check.OUTLIER,
     Check.LOW_CONFIDENCE,
     Check.HIGH_ENTROPY,
@@ -54,24 +59,16 @@ CAUSE_ORDER: tuple[Check, ...] = (
 
 _MODEL = {Check.OUTLIER, Check.LOW_CONFIDENCE, Check.HIGH_ENTROPY}
 _VIEW = {Check.CAMERA_MOVED, Check.OBSTRUCTED}
-_LOOKS = {
-    Check.LOW_INFORMATION,
-    Check.LOW_CONTRAST,
-    Check.EXPOSURE_CLIPPED,
-    Check.BLURRY,
-    Check.NOISY,
-    Check.GRAYSCALE,
-}
 # A copy's looks, view and size are those of the picture it copies (judged when it came).
-_A_COPY = _LOOKS | _VIEW | _MODEL | {Check.ODD_SIZE, Check.ODD_ASPECT_RATIO}
+_A_COPY = {*_LOOKS, *_VIEW, *_MODEL, Check.ODD_SIZE, Check.ODD_ASPECT_RATIO}
 
 #: What each condition makes fire besides its own check.
 EXPLAINS: dict[Check, frozenset[Check]] = {
     check: frozenset(explained)
     for check, explained in {
         # no light: no contrast, texture, colour or detail to judge; dark pictures look alike
-        Check.DARK: _LOOKS | _VIEW | _MODEL | {Check.FROZEN, Check.NEAR_DUPLICATE},
-        Check.BRIGHT: _LOOKS | _VIEW | _MODEL | {Check.FROZEN, Check.NEAR_DUPLICATE},
+        Check.DARK: {*_LOOKS, *_VIEW, *_MODEL, Check.FROZEN, Check.NEAR_DUPLICATE},
+        Check.BRIGHT: {*_LOOKS, *_VIEW, *_MODEL, Check.FROZEN, Check.NEAR_DUPLICATE},
         Check.FROZEN: _A_COPY | {Check.EXACT_DUPLICATE, Check.NEAR_DUPLICATE},
         Check.EXACT_DUPLICATE: _A_COPY | {Check.NEAR_DUPLICATE},
         Check.NEAR_DUPLICATE: _A_COPY,
@@ -81,7 +78,7 @@ EXPLAINS: dict[Check, frozenset[Check]] = {
         # the view changed: the old view's cells no longer match
         Check.CAMERA_MOVED: {Check.OBSTRUCTED} | _MODEL,
         # what covers part of the view takes its contrast, detail and colour with it
-        Check.OBSTRUCTED: _LOOKS | _MODEL,
+        Check.OBSTRUCTED: {*_LOOKS, *_MODEL},
         Check.LOW_INFORMATION: {Check.LOW_CONTRAST, Check.BLURRY, Check.GRAYSCALE} | _MODEL,
         Check.LOW_CONTRAST: {Check.BLURRY, Check.GRAYSCALE, Check.NOISY} | _MODEL,
         Check.EXPOSURE_CLIPPED: {Check.GRAYSCALE} | _MODEL,
