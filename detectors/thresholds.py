@@ -13,6 +13,8 @@ the latter are the fields documented "on moving and snapshot cameras".
 
 from __future__ import annotations
 
+import math
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from framegate.detectors.issues import build_issue
@@ -42,7 +44,9 @@ class CheckPolicy(BaseModel):
 
     enabled: bool = True
     flag_at: float = Field(0.5, ge=0.0, le=1.0, description="score at which a frame is flagged")
-    critical_at: float = Field(0.8, ge=0.0, le=1.0, description="score from which it is critical")
+    critical_at: float | None = Field(
+        0.8, ge=0.0, le=1.0, description="score from which it is critical (None: never)"
+    )
     severity: Severity = Field("warning", description="severity below critical_at")
 
     def judge(self, check: Check, ratio: float, detail: str) -> Issue | None:
@@ -61,7 +65,7 @@ class CheckPolicy(BaseModel):
             score,
             self.flag_at,
             detail,
-            critical_at=self.critical_at,
+            critical_at=math.inf if self.critical_at is None else self.critical_at,
             severity=self.severity,
             digits=4,
         )
@@ -135,8 +139,10 @@ class LowInformationPolicy(CheckPolicy):
 
 
 class GrayscalePolicy(CheckPolicy):
+    # grey is a camera's style or a night view, never an emergency: a truly grey frame
+    # (colourfulness 0) scores 1 and would otherwise be critical
     severity: Severity = "info"
-    critical_at: float = 1.0
+    critical_at: float | None = None
     limit: float = Field(0.012, description="colourfulness (0-1) below which a frame is grey")
     drop: float = Field(
         0.3, description="... or below this fraction of the camera's median colourfulness"
