@@ -132,6 +132,8 @@ class RobustBaseline:
             return
         # Policy changed (window or metrics): replay the stored rows oldest first.
         size = len(rows)
+        if size == 0:  # nothing was stored (no metrics were tracked): start afresh
+            return
         n = min(count, size)
         start = count % size if count > size else 0
         col = {name: j for j, name in enumerate(names)}

@@ -172,12 +172,6 @@ def test_changed_metrics_keep_the_shared_ones_and_drop_the_rest() -> None:
     assert math.isnan(changed.quantile("c", 0.5))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ZeroDivisionError,
-    reason="load_state of a baseline that tracked no metrics but saw rows divides by zero "
-    "(count % len(rows) with len(rows) == 0), though it special-cases empty names",
-)
 def test_state_of_a_baseline_without_metrics_loads_into_one_with_metrics() -> None:
     empty = RobustBaseline((), window=4, warmup=1)
     empty.update({})
