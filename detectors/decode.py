@@ -16,6 +16,11 @@ from PIL import Image, UnidentifiedImageError
 from framegate.schemas.deadletter import DeadLetterReason
 from framegate.schemas.errors import InvalidMessage
 
+# Pillow only reads headers here (OpenCV decodes the pixels), and read_size holds every header
+# to the caller's max_pixels. Pillow's own guard would call a header over about 179 Mpx "not an
+# image", whatever the caller's limit, so it is left to read_size.
+Image.MAX_IMAGE_PIXELS = None
+
 _JPEG_EOI = b"\xff\xd9"
 _PNG_IEND = b"IEND\xaeB`\x82"
 
@@ -51,7 +56,7 @@ def read_size(data: bytes, *, max_pixels: int) -> tuple[int, int, str]:
         with Image.open(io.BytesIO(data)) as header:
             width, height = header.size
             fmt = header.format or "unknown"
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise InvalidMessage(
             DeadLetterReason.NOT_AN_IMAGE, f"bytes are not a readable image ({exc})"
         ) from exc

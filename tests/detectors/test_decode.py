@@ -143,12 +143,6 @@ def test_huge_bomb_is_refused_without_decoding(
         decode_image(_png_claiming(width, height), max_pixels=40_000_000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Pillow's own bomb guard (over 2 x Image.MAX_IMAGE_PIXELS, about 179 Mpx) raises "
-    "DecompressionBombError, which read_size reports as not_an_image instead of "
-    "too_many_pixels; a max_pixels setting above that limit is silently capped too",
-)
 @pytest.mark.parametrize(
     ("width", "height"), [(20000, 20000), (65535, 65535)], ids=["400-megapixel", "largest"]
 )
@@ -158,12 +152,6 @@ def test_huge_bomb_is_reported_as_too_many_pixels(width: int, height: int) -> No
     assert caught.value.reason == DeadLetterReason.TOO_MANY_PIXELS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidMessage,
-    reason="Pillow's bomb guard (about 179 Mpx) overrides a larger max_pixels: the header "
-    "of a 225 Mpx image within a 300 Mpx limit is refused as not_an_image",
-)
 def test_pixel_limit_above_pillows_own_is_honoured() -> None:
     assert read_size(_png_claiming(15000, 15000), max_pixels=300_000_000) == (15000, 15000, "PNG")
 
