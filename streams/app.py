@@ -14,7 +14,7 @@ import faust
 from framegate.schemas.settings import Settings
 from framegate.streams.kafka.access import RefusedWrites
 from framegate.streams.kafka.config import faust_settings, on_embedded_broker
-from framegate.streams.kafka.consumer import SeekSafeConsumer
+from framegate.streams.kafka.consumer import AtLeastOnceConsumer
 from framegate.streams.web.views import Web
 from framegate.streams.worker.fleet import FleetAgent
 from framegate.streams.worker.gate import GateAgent
@@ -43,8 +43,9 @@ def create_app(settings: Settings | None = None) -> Worker:
     """A Faust app with every agent, table, timer and page of a framegate worker."""
     settings = settings or Settings()
     app = faust.App(settings.consumer_group, autodiscover=False, **faust_settings(settings))
-    # Faust's consumer can drop records after a rebalance (:mod:`.kafka.consumer`).
-    app.transport.Consumer = SeekSafeConsumer
+    # Faust's own consumer can drop records fetched again around a rebalance, unreported
+    # (:mod:`.kafka.consumer`).
+    app.transport.Consumer = AtLeastOnceConsumer
     # A write Kafka refuses (an ACL) ends the worker with the topic named, not a warning.
     app.sensors.add(RefusedWrites(settings))
     runtime = Runtime(settings)

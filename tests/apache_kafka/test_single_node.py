@@ -131,11 +131,13 @@ def test_workers_rebalance_and_a_killed_worker_is_replaced_losing_nothing(
 
     # A second worker joins while frames keep coming: the group rebalances and both take part.
     before = _processed(first)
-    batch = dark_frames(cameras, range(8, 20))
-    publisher = threading.Thread(target=_publish_slowly, args=(first.settings, batch, 6.0))
+    joining = dark_frames(cameras, range(8, 14))
+    publisher = threading.Thread(target=_publish_slowly, args=(first.settings, joining, 6.0))
     publisher.start()
     second = worker_factory(kafka.bootstrap_servers, **same, **options).start()
     publisher.join()
+    batch = joining + dark_frames(cameras, range(14, 20))
+    publish(first.settings, "frames", batch[len(joining) :])
     sent += batch
     assert not _unreported(first.settings, sent), "frames lost when a worker joined"
     shares = [_processed(first) - before, _processed(second)]
