@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 from faust.types import TP
+from faust.types.tuples import ConsumerMessage
 
 from framegate.schemas.settings import Settings
 from framegate.streams.app import create_app
@@ -55,3 +56,20 @@ def test_a_changelog_keeps_fausts_filter(consumer):
     assert _handed_on(consumer, CHANGELOG, 51)
     assert consumer._read_offset.pop(CHANGELOG) == 51  # revoking a partition forgets it
     assert consumer._read_offset[CHANGELOG] is None
+
+
+def _message(tp: TP, offset: int) -> ConsumerMessage:
+    return ConsumerMessage(tp.topic, tp.partition, offset, 0.0, 0, None, b"k", b"v", None)
+
+
+def test_a_record_a_stream_skipped_is_let_go_without_committing_its_offset(consumer):
+    taken, skipped = _message(FRAMES, 288), _message(FRAMES, 289)
+    taken.tracked = True  # a stream took it (Stream._py_aiter tracks what it takes)
+    assert consumer.ack(taken) and taken.acked
+    # skipped (a finished generation, a stopped flow): Faust's stream acknowledges it too
+    assert not consumer.ack(skipped)
+    assert skipped.acked  # nothing waits for it (the rebalance's wait for acks ends)
+    assert list(consumer._acked[FRAMES]) == [288]  # 289 is never committed: it comes again
+    again = _message(FRAMES, 289)
+    again.tracked = True
+    assert consumer.ack(again) and list(consumer._acked[FRAMES]) == [288, 289]
