@@ -87,7 +87,11 @@ class HashHistory:
         return min(self._count, self.size)
 
     def add(self, key: FrameKey, *, frame_id: str = "", at: float = 0.0) -> None:
-        """Remember one frame, captured at ``at`` (epoch seconds)."""
+        """Remember one frame, captured at ``at`` (epoch seconds); a frame delivered again
+        (the same ``frame_id`` still remembered) is not remembered twice, so redeliveries do
+        not push older frames out."""
+        if frame_id and frame_id in (self.frame_id(back) for back in range(1, len(self) + 1)):
+            return
         i = self._count % self.size
         self._digests[i] = key.digest
         self._descriptors[i] = key.descriptor

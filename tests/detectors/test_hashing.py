@@ -297,3 +297,14 @@ def test_fleet_state_round_trips_through_json_and_copies_are_independent(n: int)
     copy.add(keys[-1], camera_id="cam-5", frame_id="late", at=float(n))
     assert idx.query(keys[-1], camera_id="cam-9", at=float(n)) is None or n >= 1
     assert len(copy) == min(n + 1, 4) and len(idx) == min(n, 4)
+
+
+def test_a_frame_delivered_again_is_remembered_once():
+    d = _descriptors(3, 1)
+    h = HashHistory(size=3)
+    h.add(FrameKey(np.uint64(1), np.uint64(0), d[0]), frame_id="c:1", at=1.0)
+    h.add(FrameKey(np.uint64(2), np.uint64(0), d[1]), frame_id="c:2", at=2.0)
+    h.add(FrameKey(np.uint64(2), np.uint64(0), d[1]), frame_id="c:2", at=2.0)  # again
+    h.add(FrameKey(np.uint64(3), np.uint64(0), d[2]), frame_id="c:3", at=3.0)
+    assert len(h) == 3 and h.has_digest(np.uint64(1)) == 3  # c:1 is still remembered
+    assert [h.frame_id(back) for back in (1, 2, 3)] == ["c:3", "c:2", "c:1"]
