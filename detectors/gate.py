@@ -333,7 +333,9 @@ class CameraGate:
         at = frame.captured_at.timestamp()
         cause, issues = name_cause(issues)
         drift = self.drift.update(stats, frame_id=frame.frame_id, at=at)
-        health = self.health.update(issues, frame_id=frame.frame_id, at=at)
+        # a camera-health episode is opened for what happened, not for its side effects
+        roots = [i for i in issues if i.explained_by is None]
+        health = self.health.update(roots, frame_id=frame.frame_id, at=at)
         report = QualityReport(
             frame_id=frame.frame_id,
             camera_id=frame.camera_id,
@@ -348,10 +350,8 @@ class CameraGate:
         )
         request, refused = None, False
         if issues:
-            # a relabel is asked for what happened, not for every side effect of it
-            reasons = [i for i in issues if i.explained_by is None]
             request = build_request(
-                frame.model_copy(update={"image": image}), reasons, prediction=prediction
+                frame.model_copy(update={"image": image}), roots, prediction=prediction
             )
             if request is not None and not self.budget.offer(request.priority, now=at):
                 request, refused = None, True

@@ -73,7 +73,8 @@ class Tally:
             if message["issues"]:
                 self.flagged[camera] += 1
             for issue in message["issues"]:
-                self.checks[camera][issue["check"]] += 1
+                if issue.get("explained_by") is None:  # the causes, not their side effects
+                    self.checks[camera][issue["check"]] += 1
         elif topic == "relabel":
             self.relabel[camera] += 1
         elif topic == "deadletter":
@@ -82,7 +83,7 @@ class Tally:
             self.alerts.append(message)
 
     def summary(self) -> str:
-        lines = [f"{'camera':<8} {'frames':>6} {'flagged':>7} {'relabel':>7}  checks"]
+        lines = [f"{'camera':<8} {'frames':>6} {'flagged':>7} {'relabel':>7}  causes"]
         for camera in sorted(self.frames):
             checks = ", ".join(f"{c} {n}" for c, n in self.checks[camera].most_common()) or "-"
             lines.append(
