@@ -30,7 +30,7 @@ from framegate.detectors.causes import name_cause
 from framegate.detectors.hashing import FleetHashIndex
 from framegate.detectors.inspector import CameraInspector, decode_for_checks
 from framegate.detectors.policy import Policy
-from framegate.schemas.reports import Issue
+from framegate.schemas.reports import Issue, unexplained
 
 MAX_PIXELS = 50_000_000
 MOVE_FRAMES = 40
@@ -133,7 +133,7 @@ def _record(trial: Trial, issues: list[Issue]) -> None:
     trial.found.append([i.check.value for i in issues])
     trial.causes.append(cause.value if cause is not None else None)
     trial.tops.append(top.check.value if top is not None else None)
-    trial.unexplained.append(sum(i.explained_by is None for i in marked))
+    trial.unexplained.append(len(unexplained(marked)))
 
 
 def _trials(cam, i, insp, fleet, others, policy, part, impl, rng, faults, levels) -> list[Trial]:

@@ -57,6 +57,7 @@ from framegate.schemas import (
     RelabelRequest,
 )
 from framegate.schemas.checks import CameraKind
+from framegate.schemas.reports import unexplained
 
 STATE_VERSION = 5  # 5: camera kinds, one embedding reference per view (patrol preset)
 
@@ -334,7 +335,7 @@ class CameraGate:
         cause, issues = name_cause(issues)
         drift = self.drift.update(stats, frame_id=frame.frame_id, at=at)
         # a camera-health episode is opened for what happened, not for its side effects
-        roots = [i for i in issues if i.explained_by is None]
+        roots = unexplained(issues)
         health = self.health.update(roots, frame_id=frame.frame_id, at=at)
         report = QualityReport(
             frame_id=frame.frame_id,

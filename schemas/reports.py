@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -28,6 +29,12 @@ class Issue(Part):
     explained_by: Check | None = Field(
         None, description="the check of this frame's issue that explains this one, if any"
     )
+
+
+def unexplained(issues: Sequence[Issue]) -> list[Issue]:
+    """The issues no other issue of their frame explains: what metrics, shares, relabel
+    reasons and camera-health episodes count."""
+    return [issue for issue in issues if issue.explained_by is None]
 
 
 class QualityReport(Message):

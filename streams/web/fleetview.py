@@ -24,6 +24,7 @@ import numpy as np
 
 from framegate.detectors.decode import decode_image, read_size, reduction_for
 from framegate.schemas import Alert, DeadLetter, QualityReport, RelabelRequest
+from framegate.schemas.reports import unexplained
 from framegate.streams.media import encode_jpeg
 from framegate.streams.web.explorer import Explorer
 from framegate.streams.web.operations import Operations
@@ -228,7 +229,7 @@ class FleetView:
 
     def add_report(self, report: QualityReport) -> None:
         camera = self._camera(report.camera_id)
-        checks = [str(issue.check) for issue in report.issues if issue.explained_by is None]
+        checks = [str(issue.check) for issue in unexplained(report.issues)]
         second = int(report.processed_at.timestamp())
         camera.window.add(second, checks)
         self._fleet.add(second, checks)

@@ -51,6 +51,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from framegate.schemas.base import utcnow
+from framegate.schemas.reports import unexplained
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -168,9 +169,8 @@ class Metrics:
         """Count one :class:`~framegate.schemas.QualityReport` and its issues; observe its
         latency."""
         self.frames.labels(camera=report.camera_id).inc()
-        for issue in report.issues:
-            if issue.explained_by is None:  # a side effect of another issue is not counted
-                self.issues.labels(check=str(issue.check), severity=issue.severity).inc()
+        for issue in unexplained(report.issues):  # a side effect of another is not counted
+            self.issues.labels(check=str(issue.check), severity=issue.severity).inc()
         sent = now or utcnow()
         self.latency.observe(max(0.0, (sent - report.captured_at).total_seconds()))
 
