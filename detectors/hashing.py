@@ -90,7 +90,7 @@ class HashHistory:
         """Remember one frame, captured at ``at`` (epoch seconds); a frame delivered again
         (the same ``frame_id`` still remembered) is not remembered twice, so redeliveries do
         not push older frames out."""
-        if frame_id and frame_id in (self.frame_id(back) for back in range(1, len(self) + 1)):
+        if frame_id and frame_id in self._frames:  # unused slots hold ""
             return
         i = self._count % self.size
         self._digests[i] = key.digest
@@ -121,7 +121,7 @@ class HashHistory:
         ``skip_id`` itself (a message delivered again is no copy of itself)."""
         counted = self._times[order] >= since
         if skip_id:
-            counted &= np.array([self._frames[i] != skip_id for i in order], dtype=bool)
+            counted &= np.asarray(self._frames)[order] != skip_id
         return counted
 
     def has_digest(
