@@ -183,26 +183,25 @@ def check_moved(
     )
 
 
-def obstructed_fraction(cells: np.ndarray, reference: np.ndarray, policy: CameraPolicy) -> float:
-    """Fraction of the reference's textured cells whose texture dropped (nan if too few)."""
+def _textured_share(selected: np.ndarray, reference: np.ndarray) -> float:
+    """Share of the reference's textured cells that are ``selected`` (nan if too few)."""
     textured = reference > _MIN_CELL_TEXTURE
     n = int(textured.sum())
     if n < 6:
         return float("nan")
-    lost = cells < policy.obstructed.texture_drop * reference
-    return float((lost & textured).sum()) / n
+    return float((selected & textured).sum()) / n
+
+
+def obstructed_fraction(cells: np.ndarray, reference: np.ndarray, policy: CameraPolicy) -> float:
+    """Fraction of the reference's textured cells whose texture dropped (nan if too few)."""
+    return _textured_share(cells < policy.obstructed.texture_drop * reference, reference)
 
 
 def texture_kept(cells: np.ndarray, reference: np.ndarray, policy: CameraPolicy) -> float:
     """Fraction of the reference's textured cells that kept their texture (nan if too few):
     a cover leaves the rest of the view as it was; darkness, blur and fog take a share of
     every cell's texture."""
-    textured = reference > _MIN_CELL_TEXTURE
-    n = int(textured.sum())
-    if n < 6:
-        return float("nan")
-    kept = cells >= policy.obstructed.texture_kept * reference
-    return float((kept & textured).sum()) / n
+    return _textured_share(cells >= policy.obstructed.texture_kept * reference, reference)
 
 
 def check_obstructed(fraction: float, policy: CameraPolicy) -> Issue | None:
