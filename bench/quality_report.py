@@ -97,20 +97,12 @@ def causes_table(result: PartResult, level: int = 1) -> list[str]:
             row[4] += loose
     head = ("frames", 7), ("cause", 8), ("top score", 11), ("issues", 8), ("unexplained", 13)
     lines = [f"{'fault':<18}" + "".join(f"{name:>{width}}" for name, width in head)]
-    for fault in sorted(rows, key=lambda f: list(_ORDER).index(f)):
-        n, named, top, issues, loose = rows[fault]
-        lines.append(
-            f"{fault:<18}{n:>7}{named / n:>8.2f}{top / n:>11.2f}"
-            f"{issues / n:>8.2f}{loose / n:>13.2f}"
-        )
-    n = sum(r[0] for r in rows.values())
-    if n:
-        lines.append(
-            f"{'all':<18}{n:>7}{sum(r[1] for r in rows.values()) / n:>8.2f}"
-            f"{sum(r[2] for r in rows.values()) / n:>11.2f}"
-            f"{sum(r[3] for r in rows.values()) / n:>8.2f}"
-            f"{sum(r[4] for r in rows.values()) / n:>13.2f}"
-        )
+    ordered = [(f, rows[f]) for f in sorted(rows, key=lambda f: list(_ORDER).index(f))]
+    if rows:
+        ordered.append(("all", [sum(column) for column in zip(*rows.values(), strict=True)]))
+    for fault, (n, *sums) in ordered:
+        shares = "".join(f"{v / n:>{w}.2f}" for v, (_, w) in zip(sums, head[1:], strict=True))
+        lines.append(f"{fault:<18}{n:>7}{shares}")
     return lines
 
 

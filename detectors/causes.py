@@ -110,9 +110,7 @@ def name_cause(issues: Sequence[Issue]) -> tuple[Check | None, list[Issue]]:
         return None, list(issues)
     marked = []
     for issue in issues:
-        by = next(
-            (c for c in present if issue.check in EXPLAINS.get(c, ()) and c != issue.check),
-            None,
-        )
+        # no check explains itself (EXPLAINS only points later in CAUSE_ORDER)
+        by = next((c for c in present if issue.check in EXPLAINS.get(c, ())), None)
         marked.append(issue if by is None else issue.model_copy(update={"explained_by": by}))
     return present[0], marked
